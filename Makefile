@@ -1,0 +1,97 @@
+# mod_mcp_credentials - build, test, run.  `make help` lists the targets.
+
+APXS        ?= apxs
+CC          ?= gcc
+HTTPD       ?= /usr/sbin/apache2
+PORT        ?= 9090
+PERL        ?= perl
+SYSPYTHON   ?= /usr/bin/python3
+
+WARN        := -Wall -Wextra -Werror -Wno-missing-field-initializers
+CSTD        := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+CFLAGS      ?= -O2 -g
+ALL_CFLAGS   = $(CSTD) $(WARN) $(CFLAGS) $(SAN_CFLAGS) -Ijwt -Ilib
+LIBS        := -lcjson -lcrypto
+
+ifeq ($(SANITIZE),1)
+SAN_CFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer
+SAN_LDFLAGS := -fsanitize=address,undefined
+endif
+
+JWT_SRC     := $(sort $(wildcard jwt/*.c))
+LIB_SRC     := $(sort $(wildcard lib/*.c))
+UNIT_SRC    := $(JWT_SRC) $(LIB_SRC)
+UNIT_HDR    := $(wildcard jwt/*.h lib/*.h)
+UNIT_TESTS  := $(patsubst t/unit/%.c,build/unit/%,$(sort $(wildcard t/unit/test_*.c)))
+
+GLUE_SRC    := mod_mcp_credentials.c mcp_handler.c mcp_page.c mcp_bearer.c
+GLUE_HDR    := mcp_module.h mcp_embedded.h
+TEMPLATES   := templates/page.html templates/login.html templates/page.css \
+               templates/page.js
+EMBEDDED    := build/embedded.c
+MODULE      := .libs/mod_mcp_credentials.so
+TOOL        := build/mcp-token
+
+.PHONY: all help deps module tool unit interop apache-test test demo install clean
+
+all: module tool ## build the module and mcp-token (default)
+
+help: ## list the targets
+	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
+	  sed -e 's/:.*## /\t/' | expand -t 16
+
+deps: ## install what is missing (Debian packages, npm packages from the lock file)
+	@./scripts/deps.sh
+
+module: $(MODULE) ## build mod_mcp_credentials.so with apxs
+
+$(EMBEDDED): scripts/embed.pl $(TEMPLATES) | build
+	$(PERL) scripts/embed.pl $@ $(TEMPLATES)
+
+$(MODULE): $(GLUE_SRC) $(GLUE_HDR) $(EMBEDDED) $(UNIT_SRC) $(UNIT_HDR)
+	@$(APXS) -c -o mod_mcp_credentials.la \
+	  $(addprefix -Wc$(comma),$(CSTD) $(WARN) $(SAN_CFLAGS) -I. -Ijwt -Ilib) \
+	  $(addprefix -Wl$(comma),$(SAN_LDFLAGS)) \
+	  $(GLUE_SRC) $(EMBEDDED) $(UNIT_SRC) $(LIBS) >build.log 2>&1 || \
+	  { cat build.log; exit 1; }
+	@! grep -i 'warning' build.log || { echo 'warnings are errors'; exit 1; }
+
+comma := ,
+
+tool: $(TOOL) ## build the operator's tool mcp-token
+
+$(TOOL): tools/mcp-token.c $(UNIT_SRC) $(UNIT_HDR) | build
+	$(CC) $(ALL_CFLAGS) -o $@ tools/mcp-token.c $(UNIT_SRC) $(SAN_LDFLAGS) $(LIBS)
+
+build build/unit:
+	mkdir -p $@
+
+build/unit/%: t/unit/%.c t/unit/unit.h $(UNIT_SRC) $(UNIT_HDR) | build/unit
+	$(CC) $(ALL_CFLAGS) -It/unit -o $@ $< $(UNIT_SRC) $(SAN_LDFLAGS) $(LIBS)
+
+unit: $(UNIT_TESTS) ## run the unit tests (no httpd)
+	@fail=0; for t in $(UNIT_TESTS); do \
+	  (cd t/unit && ../../$$t) || fail=1; done; exit $$fail
+
+interop: tool ## cross-check tokens with PyJWT, Crypt::JWT and openssl
+	@./t/interop/run.sh
+
+apache-test: module ## run the Apache::Test suite (fails if fewer tests ran than planned)
+	@./t/run-apache-test.sh
+
+test: deps all unit interop apache-test ## install, build and run every test
+
+demo: deps all ## run httpd on 127.0.0.1:$(PORT) with the module, a demo login and a fresh key
+	@PORT=$(PORT) ./scripts/demo.sh
+
+install: module ## install the module and Debian-style mcp_credentials.load/.conf
+	$(APXS) -i -n mcp_credentials mod_mcp_credentials.la
+	install -d $(DESTDIR)/etc/apache2/mods-available
+	install -m 644 conf/mcp_credentials.load conf/mcp_credentials.conf \
+	  $(DESTDIR)/etc/apache2/mods-available/
+	install -m 755 $(TOOL) $(DESTDIR)/usr/local/bin/mcp-token
+
+clean: ## remove what the build made
+	rm -rf build build.log .libs *.la *.lo *.slo *.o jwt/.libs lib/.libs \
+	  jwt/*.lo jwt/*.slo jwt/*.o lib/*.lo lib/*.slo lib/*.o t/logs t/conf/apache_test_config.pm \
+	  t/conf/httpd.conf t/conf/extra.conf t/htdocs/index.html

@@ -1,0 +1,572 @@
+/*
+ * The credentials page: templates compiled at configuration time, the
+ * page and its static assets, the form post of the page without
+ * JavaScript (with its CSRF token), and the JWK Set.
+ */
+
+#include "mcp_module.h"
+#include "mcp_embedded.h"
+
+#include "apr_file_io.h"
+#include "util_script.h"
+
+#include <openssl/evp.h>
+
+#include "client_config.h"
+#include "duration.h"
+#include "template.h"
+#include "timefmt.h"
+
+/* Largest template or asset file an operator's directory may hold. */
+#define MAX_TEMPLATE_FILE (1024 * 1024)
+/* The CSRF window: a token is good in its hour and the next one. */
+#define CSRF_WINDOW 3600
+
+typedef struct {
+    const char *name;       /* "page.css" */
+    const char *hashed;     /* "page.3f2a9c1d.css": cached for a year */
+    const char *type;
+    const char *data;
+    apr_size_t len;
+    const char *etag;
+} mcp_asset;
+
+struct mcp_pages {
+    mcp_tpl *page;
+    mcp_tpl *login;
+    apr_array_header_t *assets; /* mcp_asset */
+};
+
+static const char *const asset_names[] = {"page.css", "page.js", NULL};
+
+/* ------------------------------------------------------------------ */
+/* Loading at configuration time                                        */
+/* ------------------------------------------------------------------ */
+
+static apr_status_t tpl_cleanup(void *tpl)
+{
+    mcp_tpl_free(tpl);
+    return APR_SUCCESS;
+}
+
+/* The bytes of a template file: the operator's directory first, then the
+ * built-in copy.  Returns an error message or NULL. */
+static const char *template_bytes(apr_pool_t *p, const char *dir,
+                                  const char *name, const char **data,
+                                  apr_size_t *len)
+{
+    const mcp_embedded_file *f;
+    if (dir) {
+        const char *path = apr_pstrcat(p, dir, "/", name, NULL);
+        apr_finfo_t fi;
+        apr_file_t *fd;
+        char *buf;
+        apr_size_t n;
+        if (apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE, p) ==
+            APR_SUCCESS) {
+            if (fi.filetype != APR_REG || fi.size > MAX_TEMPLATE_FILE)
+                return apr_psprintf(p, "'%s' is not a regular file under "
+                                       "1 MiB", path);
+            if (apr_file_open(&fd, path, APR_READ | APR_BINARY, 0, p) !=
+                APR_SUCCESS)
+                return apr_psprintf(p, "cannot read '%s'", path);
+            n = (apr_size_t)fi.size;
+            buf = apr_palloc(p, n + 1);
+            if (apr_file_read_full(fd, buf, n, &n) != APR_SUCCESS) {
+                apr_file_close(fd);
+                return apr_psprintf(p, "cannot read '%s'", path);
+            }
+            apr_file_close(fd);
+            buf[n] = '\0';
+            *data = buf;
+            *len = n;
+            return NULL;
+        }
+    }
+    for (f = mcp_embedded_files; f->name; f++) {
+        if (!strcmp(f->name, name)) {
+            *data = (const char *)f->data;
+            *len = f->len;
+            return NULL;
+        }
+    }
+    return apr_psprintf(p, "no template '%s'", name);
+}
+
+static const char *compile_template(apr_pool_t *p, const char *dir,
+                                    const char *name, mcp_tpl **out)
+{
+    const char *data, *err;
+    apr_size_t len;
+    char msg[256];
+
+    err = template_bytes(p, dir, name, &data, &len);
+    if (err)
+        return err;
+    if (mcp_tpl_compile(data, len, out, msg, sizeof(msg)) != 0)
+        return apr_psprintf(p, "%s: %s", name, msg);
+    apr_pool_cleanup_register(p, *out, tpl_cleanup, apr_pool_cleanup_null);
+    return NULL;
+}
+
+static const char *load_asset(apr_pool_t *p, const char *dir,
+                              const char *name, mcp_asset *a)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    const char *dot = strrchr(name, '.');
+    const char *err = template_bytes(p, dir, name, &a->data, &a->len);
+    char hex[17];
+    int i;
+
+    if (err)
+        return err;
+    if (!EVP_Digest(a->data, a->len, md, &mdlen, EVP_sha256(), NULL))
+        return "cannot hash an asset";
+    for (i = 0; i < 8; i++)
+        apr_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    a->name = name;
+    a->hashed = apr_psprintf(p, "%.*s.%s%s", (int)(dot - name), name, hex,
+                             dot);
+    a->etag = apr_psprintf(p, "\"%s\"", hex);
+    a->type = !strcmp(dot, ".css") ? "text/css; charset=utf-8"
+                                   : "text/javascript; charset=utf-8";
+    return NULL;
+}
+
+/* Compiles the templates of every server, from its MCPCredentialsTemplateDir
+ * or the built-in copies.  Returns OK or an error already logged. */
+int mcp_pages_init(apr_pool_t *pconf, server_rec *s)
+{
+    for (; s; s = s->next) {
+        mcp_server_conf *conf = mcp_server_config(s);
+        struct mcp_pages *pages = apr_pcalloc(pconf, sizeof(*pages));
+        const char *err;
+        int i;
+
+        err = compile_template(pconf, conf->template_dir, "page.html",
+                               &pages->page);
+        if (!err)
+            err = compile_template(pconf, conf->template_dir, "login.html",
+                                   &pages->login);
+        pages->assets = apr_array_make(pconf, 2, sizeof(mcp_asset));
+        for (i = 0; !err && asset_names[i]; i++)
+            err = load_asset(pconf, conf->template_dir, asset_names[i],
+                             apr_array_push(pages->assets));
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, s,
+                         "MCPCredentialsTemplateDir: %s", err);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        conf->pages = pages;
+    }
+    return OK;
+}
+
+static const mcp_asset *find_asset(const struct mcp_pages *pages,
+                                   const char *name, int *hashed)
+{
+    int i;
+    for (i = 0; i < pages->assets->nelts; i++) {
+        const mcp_asset *a = &APR_ARRAY_IDX(pages->assets, i, mcp_asset);
+        if (!strcmp(a->hashed, name)) {
+            *hashed = 1;
+            return a;
+        }
+        if (!strcmp(a->name, name)) {
+            *hashed = 0;
+            return a;
+        }
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* CSRF tokens of the form                                              */
+/* ------------------------------------------------------------------ */
+
+/* "<window>.<mac>": an HMAC under a secret derived from the signing key,
+ * so every child of every restart computes the same, bound to the user
+ * and to an hour. */
+static const char *csrf_for(request_rec *r, apr_int64_t window)
+{
+    const mcp_jwt_key *key = mcp_signing_key(r);
+    unsigned char mac[32];
+    char b64[48];
+    const char *msg;
+
+    if (!key)
+        return NULL;
+    msg = apr_psprintf(r->pool, "csrf|%" APR_INT64_T_FMT "|%s", window,
+                       r->user);
+    if (mcp_jwt_key_hmac(key, (const unsigned char *)msg, strlen(msg), mac) !=
+        0)
+        return NULL;
+    mcp_b64url_encode(mac, sizeof(mac), b64);
+    return apr_psprintf(r->pool, "%" APR_INT64_T_FMT ".%s", window, b64);
+}
+
+static int csrf_valid(request_rec *r, const char *token)
+{
+    apr_int64_t now = apr_time_sec(apr_time_now()) / CSRF_WINDOW;
+    apr_int64_t w;
+    const char *want;
+    char *end;
+
+    if (!token || !*token)
+        return 0;
+    w = apr_strtoi64(token, &end, 10);
+    if (end == token || *end != '.' || (w != now && w != now - 1))
+        return 0;
+    want = csrf_for(r, w);
+    /* Compared in constant time: the MAC is the secret part. */
+    return want && strlen(want) == strlen(token) &&
+           CRYPTO_memcmp(want, token, strlen(want)) == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rendering                                                            */
+/* ------------------------------------------------------------------ */
+
+static void emit_to_request(void *ctx, const char *bytes, size_t n)
+{
+    ap_rwrite(bytes, (int)n, ctx);
+}
+
+static apr_status_t json_cleanup(void *json)
+{
+    cJSON_Delete(json);
+    return APR_SUCCESS;
+}
+
+static const char *asset_url(request_rec *r, const struct mcp_pages *pages,
+                             const char *base, const char *name)
+{
+    int hashed;
+    const mcp_asset *a = find_asset(pages, name, &hashed);
+    return apr_pstrcat(r->pool, base, "/assets/", a ? a->hashed : name,
+                       NULL);
+}
+
+const char *mcp_endpoint_url(request_rec *r)
+{
+    mcp_server_conf *sconf = mcp_server_config(r->server);
+    if (sconf->mcp_endpoint)
+        return sconf->mcp_endpoint;
+    return apr_pstrcat(r->pool, mcp_public_origin(r), "/mcp", NULL);
+}
+
+/* The data every rendering of the page starts from. */
+static cJSON *page_data(request_rec *r, const mcp_dir_conf *dconf,
+                        const char *base, const mcp_roles *roles)
+{
+    static const struct {
+        const char *label;
+        const char *value;
+        apr_int64_t days;
+    } presets[] = {{"7 days", "P7D", 7},   {"30 days", "P30D", 30},
+                   {"60 days", "P60D", 60}, {"90 days", "P90D", 90},
+                   {"1 year", "P365D", 365}};
+    mcp_server_conf *sconf = mcp_server_config(r->server);
+    apr_int64_t max = mcp_max_lifetime(dconf);
+    cJSON *data = cJSON_CreateObject(), *list, *item;
+    char iso[48], words[64];
+    int checked = 0;
+    size_t i;
+
+    if (!data)
+        return NULL;
+    apr_pool_cleanup_register(r->pool, data, json_cleanup,
+                              apr_pool_cleanup_null);
+    cJSON_AddStringToObject(data, "user", r->user);
+    cJSON_AddStringToObject(data, "base", base);
+    cJSON_AddStringToObject(data, "tokenUrl",
+                            apr_pstrcat(r->pool, base, "/token", NULL));
+    cJSON_AddStringToObject(data, "cssUrl",
+                            asset_url(r, sconf->pages, base, "page.css"));
+    cJSON_AddStringToObject(data, "jsUrl",
+                            asset_url(r, sconf->pages, base, "page.js"));
+    cJSON_AddStringToObject(data, "mcpUrl", mcp_endpoint_url(r));
+    cJSON_AddStringToObject(data, "issuer", sconf->issuer);
+    cJSON_AddStringToObject(data, "csrf",
+                            csrf_for(r, apr_time_sec(apr_time_now()) /
+                                            CSRF_WINDOW));
+    mcp_duration_format_iso(max, iso, sizeof(iso));
+    mcp_duration_format_words(max, words, sizeof(words));
+    cJSON_AddStringToObject(data, "maxLifetime", iso);
+    cJSON_AddStringToObject(data, "maxLifetimeWords", words);
+    cJSON_AddNumberToObject(data, "maxSeconds", (double)max);
+
+    list = cJSON_AddArrayToObject(data, "presets");
+    for (i = 0; list && i < sizeof(presets) / sizeof(presets[0]); i++) {
+        int allowed = presets[i].days * 86400 <= max;
+        item = cJSON_CreateObject();
+        if (!item)
+            break;
+        cJSON_AddStringToObject(item, "label", presets[i].label);
+        cJSON_AddStringToObject(item, "value", presets[i].value);
+        cJSON_AddStringToObject(item, "id",
+                                apr_psprintf(r->pool, "lifetime-%s",
+                                             presets[i].value));
+        cJSON_AddBoolToObject(item, "disabled", !allowed);
+        /* The longest allowed preset up to 30 days is the default. */
+        cJSON_AddBoolToObject(item, "checked", 0);
+        if (allowed && presets[i].days <= 30)
+            checked = (int)i + 1;
+        cJSON_AddItemToArray(list, item);
+    }
+    if (list && checked)
+        cJSON_ReplaceItemInObject(cJSON_GetArrayItem(list, checked - 1),
+                                  "checked", cJSON_CreateTrue());
+    cJSON_AddBoolToObject(data, "customChecked", !checked);
+
+    list = cJSON_AddArrayToObject(data, "roles");
+    for (i = 0; list && roles && i < roles->n; i++) {
+        item = cJSON_CreateObject();
+        if (!item)
+            break;
+        cJSON_AddStringToObject(item, "name", roles->items[i]);
+        cJSON_AddStringToObject(item, "id",
+                                apr_psprintf(r->pool, "role-%lu",
+                                             (unsigned long)i));
+        cJSON_AddItemToArray(list, item);
+    }
+    cJSON_AddBoolToObject(data, "hasRoles", roles && roles->n > 0);
+    return data;
+}
+
+static int render(request_rec *r, int status, const mcp_tpl *tpl,
+                  const cJSON *data)
+{
+    r->status = status;
+    ap_set_content_type(r, "text/html; charset=utf-8");
+    apr_table_setn(r->err_headers_out, "Content-Security-Policy",
+                   "default-src 'none'; script-src 'self'; style-src "
+                   "'self'; connect-src 'self'; img-src 'self' data:; "
+                   "form-action 'self'; frame-ancestors 'none'; base-uri "
+                   "'none'");
+    if (!r->header_only)
+        mcp_tpl_render(tpl, data, emit_to_request, r);
+    return OK;
+}
+
+int mcp_handle_page(request_rec *r, const mcp_dir_conf *dconf,
+                    const char *base)
+{
+    mcp_server_conf *sconf = mcp_server_config(r->server);
+    mcp_roles *roles = mcp_user_roles(r, dconf);
+    cJSON *data;
+
+    if (!roles)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    data = page_data(r, dconf, base, roles);
+    if (!data)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    return render(r, HTTP_OK, sconf->pages->page, data);
+}
+
+/* The page again, with an error next to the form. */
+static int page_with_error(request_rec *r, const mcp_dir_conf *dconf,
+                           int status, const char *field, const char *msg)
+{
+    mcp_server_conf *sconf = mcp_server_config(r->server);
+    const char *base = apr_table_get(r->notes, "mcp-base");
+    cJSON *data = page_data(r, dconf, base ? base : "",
+                            mcp_user_roles(r, dconf));
+    cJSON *error;
+    if (!data)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    error = cJSON_AddObjectToObject(data, "error");
+    cJSON_AddStringToObject(error, "message", msg);
+    cJSON_AddBoolToObject(error, field, 1);
+    return render(r, status, sconf->pages->page, data);
+}
+
+static apr_status_t token_request_cleanup(void *req)
+{
+    mcp_token_request_clear(req);
+    return APR_SUCCESS;
+}
+
+int mcp_handle_token_form(request_rec *r, const mcp_dir_conf *dconf,
+                          const char *body, apr_size_t len)
+{
+    mcp_server_conf *sconf = mcp_server_config(r->server);
+    mcp_token_request *req = apr_palloc(r->pool, sizeof(*req));
+    const char *code, *message;
+    mcp_minted minted;
+    mcp_treq_status st;
+    cJSON *data, *result;
+    char msg[256], when[32];
+    const char *base = apr_table_get(r->notes, "mcp-base");
+    int rc;
+
+    mcp_token_request_init(req);
+    apr_pool_cleanup_register(r->pool, req, token_request_cleanup,
+                              apr_pool_cleanup_null);
+    st = mcp_token_request_parse_form(body, len, req, msg, sizeof(msg));
+    if (st == MCP_TREQ_NOMEM)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    /* The CSRF token first: a forged post learns nothing, not even which
+     * field it got wrong. */
+    if (!csrf_valid(r, req->csrf))
+        return page_with_error(r, dconf, HTTP_FORBIDDEN, "csrf",
+                               "The form has expired or did not come from "
+                               "this page. Reload the page and try again.");
+    if (st != MCP_TREQ_OK)
+        return page_with_error(r, dconf, HTTP_BAD_REQUEST, "lifetime", msg);
+
+    rc = mcp_mint(r, dconf, req, &minted, &code, &message);
+    if (rc == HTTP_BAD_REQUEST)
+        return page_with_error(r, dconf, rc,
+                               strcmp(code, "invalid_authorities")
+                                   ? "lifetime"
+                                   : "authorities",
+                               message);
+    if (rc != OK)
+        return rc;
+
+    data = page_data(r, dconf, base ? base : "", mcp_user_roles(r, dconf));
+    if (!data)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    result = cJSON_AddObjectToObject(data, "result");
+    cJSON_AddStringToObject(result, "token", minted.token);
+    cJSON_AddStringToObject(result, "jti", minted.jti);
+    mcp_rfc3339_format_utc(minted.exp, when, sizeof(when));
+    cJSON_AddStringToObject(result, "expiresAt", when);
+    {
+        mcp_client_configs cfg;
+        if (mcp_client_configs_build(mcp_endpoint_url(r), minted.token,
+                                     &cfg) == 0) {
+            cJSON_AddStringToObject(result, "claudeDesktop",
+                                    cfg.claude_desktop);
+            cJSON_AddStringToObject(result, "streamableHttp",
+                                    cfg.streamable_http);
+            cJSON_AddStringToObject(result, "curl", cfg.curl);
+            mcp_client_configs_clear(&cfg);
+        }
+    }
+    return render(r, HTTP_OK, sconf->pages->page, data);
+}
+
+/* ------------------------------------------------------------------ */
+/* The login page of httpd's form login                                 */
+/* ------------------------------------------------------------------ */
+
+/* A place to come back to after signing in: a local path only, so that
+ * the login page cannot be made to send anyone elsewhere. */
+static int is_local_path(const char *url)
+{
+    const unsigned char *c;
+    if (!url || url[0] != '/' || url[1] == '/' || url[1] == '\\' ||
+        strlen(url) > 2048)
+        return 0;
+    for (c = (const unsigned char *)url; *c; c++)
+        if (*c < 0x21 || *c == 0x7f || *c == '\\')
+            return 0;
+    return 1;
+}
+
+/* "SetHandler mcp-credentials-login": the page mod_auth_form's
+ * AuthFormLoginRequiredLocation points at.  It posts httpd_username,
+ * httpd_password and httpd_location to <dir>/dologin, where the operator
+ * mounts mod_auth_form's form-login-handler. */
+int mcp_login_handler(request_rec *r)
+{
+    mcp_server_conf *sconf;
+    const char *slash, *dir, *back = NULL, *assets;
+    apr_table_t *args = NULL;
+    cJSON *data;
+
+    if (!r->handler || strcmp(r->handler, MCP_LOGIN_HANDLER))
+        return DECLINED;
+    sconf = mcp_server_config(r->server);
+    apr_table_setn(r->err_headers_out, "X-Content-Type-Options", "nosniff");
+    apr_table_setn(r->err_headers_out, "Referrer-Policy", "no-referrer");
+    apr_table_setn(r->err_headers_out, "X-Frame-Options", "DENY");
+    assets = strstr(r->uri, "/assets/");
+    if (assets)
+        return mcp_handle_asset(r, assets + 8);
+    if (r->method_number != M_GET) {
+        apr_table_setn(r->err_headers_out, "Allow", "GET, HEAD");
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    slash = strrchr(r->uri, '/');
+    dir = apr_pstrmemdup(r->pool, r->uri, slash ? slash - r->uri : 0);
+    if (r->args) {
+        ap_args_to_table(r, &args);
+        back = apr_table_get(args, "redirectUrl");
+    }
+    if (!is_local_path(back))
+        back = sconf->page_path ? sconf->page_path : "/";
+
+    data = cJSON_CreateObject();
+    if (!data)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    apr_pool_cleanup_register(r->pool, data, json_cleanup,
+                              apr_pool_cleanup_null);
+    cJSON_AddStringToObject(data, "action",
+                            apr_pstrcat(r->pool, dir, "/dologin", NULL));
+    cJSON_AddStringToObject(data, "location", back);
+    cJSON_AddBoolToObject(data, "failed",
+                          args && apr_table_get(args, "failed") != NULL);
+    cJSON_AddStringToObject(data, "cssUrl",
+                            asset_url(r, sconf->pages, dir, "page.css"));
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    return render(r, HTTP_OK, sconf->pages->login, data);
+}
+
+/* ------------------------------------------------------------------ */
+/* Assets and the JWK Set                                               */
+/* ------------------------------------------------------------------ */
+
+int mcp_handle_asset(request_rec *r, const char *name)
+{
+    mcp_server_conf *sconf = mcp_server_config(r->server);
+    const mcp_asset *a;
+    int hashed = 0;
+
+    if (r->method_number != M_GET) {
+        apr_table_setn(r->err_headers_out, "Allow", "GET, HEAD");
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    a = find_asset(sconf->pages, name, &hashed);
+    if (!a)
+        return HTTP_NOT_FOUND;
+    /* A hashed name never changes content: cache it for a year. */
+    apr_table_setn(r->headers_out, "Cache-Control",
+                   hashed ? "public, max-age=31536000, immutable"
+                          : "no-cache");
+    apr_table_setn(r->headers_out, "ETag", a->etag);
+    ap_set_content_type(r, a->type);
+    if (ap_meets_conditions(r) == HTTP_NOT_MODIFIED)
+        return HTTP_NOT_MODIFIED;
+    ap_set_content_length(r, a->len);
+    if (!r->header_only)
+        ap_rwrite(a->data, (int)a->len, r);
+    return OK;
+}
+
+int mcp_handle_jwks(request_rec *r)
+{
+    const mcp_jwt_key *const *ring;
+    apr_size_t n;
+    char *json;
+
+    if (r->method_number != M_GET) {
+        apr_table_setn(r->err_headers_out, "Allow", "GET, HEAD");
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    ring = mcp_key_ring(r->server, &n);
+    json = mcp_jwt_jwks_json(ring, n);
+    if (!json)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
+    apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", "*");
+    ap_set_content_type(r, "application/jwk-set+json");
+    ap_set_content_length(r, strlen(json));
+    if (!r->header_only)
+        ap_rwrite(json, (int)strlen(json), r);
+    free(json);
+    return OK;
+}
