@@ -24,7 +24,8 @@ UNIT_SRC    := $(JWT_SRC) $(LIB_SRC)
 UNIT_HDR    := $(wildcard jwt/*.h lib/*.h)
 UNIT_TESTS  := $(patsubst t/unit/%.c,build/unit/%,$(sort $(wildcard t/unit/test_*.c)))
 
-GLUE_SRC    := mod_mcp_credentials.c mcp_handler.c mcp_page.c mcp_bearer.c
+GLUE_SRC    := mod_mcp_credentials.c mcp_handler.c mcp_page.c mcp_bearer.c \
+               mcp_ratelimit.c
 GLUE_HDR    := mcp_module.h mcp_embedded.h
 TEMPLATES   := templates/page.html templates/login.html templates/page.css \
                templates/page.js
@@ -32,12 +33,15 @@ EMBEDDED    := build/embedded.c
 MODULE      := .libs/mod_mcp_credentials.so
 TOOL        := build/mcp-token
 
-.PHONY: all help deps module tool unit interop apache-test test demo install clean
+.PHONY: all help deps module tool unit interop apache-test e2e browser test \
+        fuzz fuzz-regress sanitize valgrind bench demo install clean
+
+FUZZ_SECONDS ?= 10
 
 all: module tool ## build the module and mcp-token (default)
 
 help: ## list the targets
-	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
+	@grep -E '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) | \
 	  sed -e 's/:.*## /\t/' | expand -t 16
 
 deps: ## install what is missing (Debian packages, npm packages from the lock file)
@@ -77,9 +81,33 @@ interop: tool ## cross-check tokens with PyJWT, Crypt::JWT and openssl
 	@./t/interop/run.sh
 
 apache-test: module ## run the Apache::Test suite (fails if fewer tests ran than planned)
-	@./t/run-apache-test.sh
+	@$(if $(filter 1,$(SANITIZE)),MCP_HTTPD=$(CURDIR)/scripts/httpd-asan) ./t/run-apache-test.sh
 
-test: deps all unit interop apache-test ## install, build and run every test
+e2e: all ## real MCP clients through httpd and the module (node, mcp-remote)
+	@./t/e2e/run.sh
+
+browser: all ## the page in headless Chromium (playwright-core)
+	@./t/browser/run.sh
+
+test: deps ## install, build and run every test
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit interop apache-test e2e browser
+
+fuzz: ## run every libFuzzer target for FUZZ_SECONDS (ASan, UBSan)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) ./fuzz/run.sh
+
+fuzz-regress: ## run every fuzzer over its corpus and regression inputs only
+	@./fuzz/run.sh --regress
+
+sanitize: deps ## unit and Apache::Test suites with ASan and UBSan (make test SANITIZE=1 also works)
+	@$(MAKE) --no-print-directory clean-objects
+	@$(MAKE) --no-print-directory SANITIZE=1 all unit apache-test
+
+valgrind: deps module ## the Apache::Test suite with httpd -X under valgrind
+	@./t/run-valgrind.sh
+
+bench: deps all ## throughput, latency and memory against baselines (bench/results.md)
+	@./bench/run.sh
 
 demo: deps all ## run httpd on 127.0.0.1:$(PORT) with the module, a demo login and a fresh key
 	@PORT=$(PORT) ./scripts/demo.sh
@@ -90,6 +118,11 @@ install: module ## install the module and Debian-style mcp_credentials.load/.con
 	install -m 644 conf/mcp_credentials.load conf/mcp_credentials.conf \
 	  $(DESTDIR)/etc/apache2/mods-available/
 	install -m 755 $(TOOL) $(DESTDIR)/usr/local/bin/mcp-token
+
+# Objects only: a SANITIZE=1 build must not link objects built without it.
+clean-objects:
+	rm -rf build/unit build/embedded.* build/mcp-token .libs *.la *.lo *.slo \
+	  jwt/.libs lib/.libs jwt/*.lo jwt/*.slo lib/*.lo lib/*.slo build/.libs
 
 clean: ## remove what the build made
 	rm -rf build build.log .libs *.la *.lo *.slo *.o jwt/.libs lib/.libs \

@@ -11,6 +11,7 @@
 #include "mod_auth.h"
 #include "ap_provider.h"
 #include "apr_thread_mutex.h"
+#include "mpm_common.h"
 
 #include "revocation.h"
 
@@ -106,42 +107,11 @@ const char *mcp_set_revoked_tokens(cmd_parms *cmd, void *dummy,
     return NULL;
 }
 
-/* Each child starts from the list read at configuration time. */
-void mcp_bearer_child_init(apr_pool_t *pchild, server_rec *s)
-{
-    for (; s; s = s->next) {
-        mcp_server_conf *conf = mcp_server_config(s);
-        struct mcp_revocation_state *st;
-        if (!conf->revoked_path)
-            continue;
-        st = apr_pcalloc(pchild, sizeof(*st));
-        if (apr_thread_mutex_create(&st->lock, APR_THREAD_MUTEX_DEFAULT,
-                                    pchild) != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
-                         "MCPBearerRevokedTokens: cannot create a mutex; "
-                         "the list read at startup stays in force");
-            st->lock = NULL;
-        }
-        st->list = conf->revoked_initial;
-        st->mtime = conf->revoked_mtime;
-        st->size = conf->revoked_size;
-        st->inode = conf->revoked_inode;
-        st->checked = apr_time_now();
-        conf->revoked = st;
-    }
-}
-
-static apr_status_t owned_cleanup(void *stv)
-{
-    struct mcp_revocation_state *st = stv;
-    mcp_revocation_free(st->owned);
-    st->owned = NULL;
-    return APR_SUCCESS;
-}
-
-/* Called with the lock held: re-reads the file when it changed.  A bad
- * file keeps the last good list, and says so once per version. */
-static void refresh_revocations(request_rec *r, mcp_server_conf *conf,
+/* Called with the state's lock held (or single-threaded, in the parent):
+ * re-reads the file when it changed.  A bad file keeps the last good list,
+ * and says so once per version of the file. */
+static void refresh_revocations(server_rec *s, apr_pool_t *pool,
+                                mcp_server_conf *conf,
                                 struct mcp_revocation_state *st)
 {
     apr_time_t now = apr_time_now();
@@ -150,11 +120,12 @@ static void refresh_revocations(request_rec *r, mcp_server_conf *conf,
     mcp_revocation *list = NULL;
     const char *err;
 
-    if (now - st->checked < apr_time_from_sec(1))
+    if (st->checked && now - st->checked < apr_time_from_sec(1))
         return;
     st->checked = now;
-    if (apr_pool_create(&p, r->pool) != APR_SUCCESS)
+    if (apr_pool_create(&p, pool) != APR_SUCCESS)
         return;
+    memset(&fi, 0, sizeof(fi));
     if (apr_stat(&fi, conf->revoked_path,
                  APR_FINFO_MTIME | APR_FINFO_SIZE | APR_FINFO_INODE,
                  p) == APR_SUCCESS &&
@@ -167,30 +138,95 @@ static void refresh_revocations(request_rec *r, mcp_server_conf *conf,
     if (err) {
         if (st->failed_mtime != fi.mtime || !st->failed_mtime) {
             st->failed_mtime = fi.mtime ? fi.mtime : 1;
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                          "MCPBearerRevokedTokens: %s; the last good list "
-                          "(%lu entries) stays in force",
-                          err, (unsigned long)mcp_revocation_count(st->list));
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                         "MCPBearerRevokedTokens: %s; the last good list "
+                         "(%lu entries) stays in force",
+                         err, (unsigned long)mcp_revocation_count(st->list));
         }
         apr_pool_destroy(p);
         return;
     }
     apr_pool_destroy(p);
-    if (st->owned)
-        mcp_revocation_free(st->owned);
-    else
-        apr_pool_cleanup_register(r->server->process->pool, st,
-                                  owned_cleanup, apr_pool_cleanup_null);
+    mcp_revocation_free(st->owned);
     st->owned = list;
     st->list = list;
     st->mtime = fi.mtime;
     st->size = fi.size;
     st->inode = fi.inode;
     st->failed_mtime = 0;
-    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
-                  "MCPBearerRevokedTokens: reloaded '%s' (%lu entries)",
-                  conf->revoked_path,
-                  (unsigned long)mcp_revocation_count(list));
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                 "MCPBearerRevokedTokens: read '%s' (%lu entries)",
+                 conf->revoked_path,
+                 (unsigned long)mcp_revocation_count(list));
+}
+
+static apr_status_t owned_cleanup(void *stv)
+{
+    struct mcp_revocation_state *st = stv;
+    mcp_revocation_free(st->owned);
+    st->owned = NULL;
+    return APR_SUCCESS;
+}
+
+static struct mcp_revocation_state *new_state(apr_pool_t *p,
+                                              const mcp_server_conf *conf)
+{
+    struct mcp_revocation_state *st = apr_pcalloc(p, sizeof(*st));
+    st->list = conf->revoked_initial;
+    st->mtime = conf->revoked_mtime;
+    st->size = conf->revoked_size;
+    st->inode = conf->revoked_inode;
+    apr_pool_cleanup_register(p, st, owned_cleanup, apr_pool_cleanup_null);
+    return st;
+}
+
+/*
+ * The parent keeps its own copy current, about once a second (httpd's
+ * monitor hook): a child it forks later inherits the last good list, not
+ * the one read at startup, even while the file is broken.
+ */
+int mcp_bearer_monitor(apr_pool_t *pconf, server_rec *s)
+{
+    for (; s; s = s->next) {
+        mcp_server_conf *conf = mcp_server_config(s);
+        if (!conf->revoked_path)
+            continue;
+        if (!conf->revoked_parent)
+            conf->revoked_parent = new_state(pconf, conf);
+        refresh_revocations(s, pconf, conf, conf->revoked_parent);
+    }
+    return DECLINED;
+}
+
+/* Each child starts from the parent's list and looks at the file on its
+ * first request. */
+void mcp_bearer_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    for (; s; s = s->next) {
+        mcp_server_conf *conf = mcp_server_config(s);
+        const struct mcp_revocation_state *parent = conf->revoked_parent;
+        struct mcp_revocation_state *st;
+        if (!conf->revoked_path)
+            continue;
+        st = new_state(pchild, conf);
+        if (parent) {
+            /* The parent's list stays in this child's copy of its memory;
+             * the child never frees it. */
+            st->list = parent->list;
+            st->mtime = parent->mtime;
+            st->size = parent->size;
+            st->inode = parent->inode;
+        }
+        if (apr_thread_mutex_create(&st->lock, APR_THREAD_MUTEX_DEFAULT,
+                                    pchild) != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                         "MCPBearerRevokedTokens: cannot create a mutex; "
+                         "the list inherited at startup stays in force");
+            st->lock = NULL;
+        }
+        st->checked = 0;
+        conf->revoked = st;
+    }
 }
 
 static int is_revoked(request_rec *r, const mcp_jwt_verified *v)
@@ -201,10 +237,10 @@ static int is_revoked(request_rec *r, const mcp_jwt_verified *v)
 
     if (!st)
         return 0;
-    if (st->lock)
+    if (st->lock) {
         apr_thread_mutex_lock(st->lock);
-    if (st->lock)
-        refresh_revocations(r, conf, st);
+        refresh_revocations(r->server, r->pool, conf, st);
+    }
     revoked = mcp_revocation_is_revoked(st->list, v->jti, v->sub,
                                         v->has_iat ? v->iat : INT64_MIN);
     if (st->lock)
@@ -494,10 +530,8 @@ static int resource_metadata(request_rec *r, int lookup_uri)
         if (!apr_isalnum(*c) && !ap_strchr_c("/-._~", *c))
             return HTTP_NOT_FOUND;
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
-    if (r->method_number != M_GET) {
-        apr_table_setn(r->headers_out, "Allow", "GET, HEAD");
-        return HTTP_METHOD_NOT_ALLOWED;
-    }
+    if (r->method_number != M_GET)
+        return mcp_method_not_allowed(r);
     origin = mcp_public_origin(r);
     doc = cJSON_CreateObject();
     if (!doc)
@@ -543,6 +577,7 @@ void mcp_bearer_register_hooks(apr_pool_t *p)
     ap_hook_note_auth_failure(note_auth_failure, NULL, NULL,
                               APR_HOOK_MIDDLE);
     ap_hook_quick_handler(resource_metadata, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_monitor(mcp_bearer_monitor, NULL, NULL, APR_HOOK_MIDDLE);
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "mcp-authority",
                               AUTHZ_PROVIDER_VERSION, &authority_provider,
                               AP_AUTH_INTERNAL_PER_CONF);

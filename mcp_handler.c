@@ -7,6 +7,7 @@
 
 #include "apr_buckets.h"
 #include "util_filter.h"
+#include "http_request.h"
 
 #include "duration.h"
 #include "timefmt.h"
@@ -78,6 +79,14 @@ static int send_json(request_rec *r, int status, const cJSON *body)
         ap_rwrite(text, strlen(text), r);
     cJSON_free(text);
     return OK;
+}
+
+/* A 405 for resources that answer GET and HEAD only: httpd's own answer
+ * builds Allow from the request's allowed methods. */
+int mcp_method_not_allowed(request_rec *r)
+{
+    ap_allow_methods(r, REPLACE_ALLOW, "GET", "HEAD", NULL);
+    return HTTP_METHOD_NOT_ALLOWED;
 }
 
 int mcp_send_error(request_rec *r, int status, const char *code,
@@ -381,8 +390,8 @@ static apr_status_t token_request_cleanup(void *req)
 }
 
 /* Mints for the request's user.  Returns OK with *minted filled, or the
- * status to answer: 400 with *code and *message for the client, or 500
- * (logged here). */
+ * status to answer: 400 or 429 with *code and *message for the client, or
+ * 500 (logged here). */
 int mcp_mint(request_rec *r, const mcp_dir_conf *dconf,
              const mcp_token_request *req, mcp_minted *minted,
              const char **code, const char **message)
@@ -413,6 +422,23 @@ int mcp_mint(request_rec *r, const mcp_dir_conf *dconf,
         *message = apr_psprintf(
             r->pool, "\"authorities\" names a role you do not hold: %s", bad);
         return HTTP_BAD_REQUEST;
+    }
+
+    {
+        apr_int64_t wait = mcp_ratelimit_take(r, dconf);
+        if (wait > 0) {
+            apr_table_setn(r->err_headers_out, "Retry-After",
+                           apr_psprintf(r->pool, "%" APR_INT64_T_FMT, wait));
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          "user '%s' reached the mint rate limit",
+                          ap_escape_logitem(r->pool, r->user));
+            *code = "rate_limited";
+            *message = apr_psprintf(r->pool,
+                                    "too many tokens minted: try again in "
+                                    "%" APR_INT64_T_FMT " seconds",
+                                    wait);
+            return HTTP_TOO_MANY_REQUESTS;
+        }
     }
 
     if (mcp_jwt_new_jti(jti) != 0) {
@@ -493,7 +519,7 @@ static int handle_token_json(request_rec *r, const mcp_dir_conf *dconf,
                               mcp_treq_status_code(st), msg);
 
     rc = mcp_mint(r, dconf, req, &minted, &code, &message);
-    if (rc == HTTP_BAD_REQUEST)
+    if (rc == HTTP_BAD_REQUEST || rc == HTTP_TOO_MANY_REQUESTS)
         return mcp_send_error(r, rc, code, message);
     if (rc != OK)
         return rc;
@@ -651,8 +677,10 @@ int mcp_handler(request_rec *r)
         return DECLINED;
     dconf = mcp_dir_config(r);
     /* Off: nothing here exists, and no file is served in its place. */
-    if (!effective_enabled(dconf))
+    if (!effective_enabled(dconf)) {
+        set_security_headers(r, 0);
         return HTTP_NOT_FOUND;
+    }
 
     split_path(r, dconf, &base, &sub);
     apr_table_setn(r->notes, "mcp-base", base);
@@ -670,14 +698,14 @@ int mcp_handler(request_rec *r)
     }
     if (*sub && strcmp(sub, "/")) {
         set_security_headers(r, 0);
-        return HTTP_NOT_FOUND;
+        return mcp_send_error(r, HTTP_NOT_FOUND, "not_found",
+                              "nothing here: the page is at the base path "
+                              "and tokens are minted at <base>/token");
     }
 
     set_security_headers(r, 1);
-    if (r->method_number != M_GET) {
-        apr_table_setn(r->err_headers_out, "Allow", "GET, HEAD");
-        return HTTP_METHOD_NOT_ALLOWED;
-    }
+    if (r->method_number != M_GET)
+        return mcp_method_not_allowed(r);
     if (!r->user)
         return send_to_login(r, dconf, base);
     return mcp_handle_page(r, dconf, base);

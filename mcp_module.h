@@ -23,6 +23,8 @@
 #define MCP_DEFAULT_LOGIN_URL "/login/index.html"
 #define MCP_DEFAULT_MAX_LIFETIME ((apr_int64_t)365 * 86400)
 #define MCP_DEFAULT_LEEWAY 60
+#define MCP_DEFAULT_RATE 30
+#define MCP_DEFAULT_RATE_PERIOD 3600
 #define MCP_BEARER_AUTH_TYPE "mcp-bearer"
 
 extern module AP_MODULE_DECLARE_DATA mcp_credentials_module;
@@ -63,6 +65,8 @@ typedef struct {
     apr_off_t revoked_size;
     apr_ino_t revoked_inode;
     struct mcp_revocation_state *revoked; /* per child, from child_init */
+    struct mcp_revocation_state *revoked_parent; /* the parent's copy */
+    const char *rate_cache;         /* socache spec; main server only */
     apr_array_header_t *forged_headers; /* role headers clients may not send */
 } mcp_server_conf;
 
@@ -110,6 +114,9 @@ typedef struct {
     int pass_authorities_set;
     int forward_token;
     int forward_token_set;
+    int mint_rate;                  /* mints per period; 0: no limit */
+    apr_int64_t mint_period;        /* seconds */
+    int mint_rate_set;
 } mcp_dir_conf;
 
 /* The ATOTI_MCP_CREDENTIALS_* environment, read at startup. */
@@ -149,6 +156,7 @@ int mcp_handler(request_rec *r);
 void mcp_unset_header_variants(request_rec *r, const char *name);
 int mcp_send_error(request_rec *r, int status, const char *code,
                    const char *message);
+int mcp_method_not_allowed(request_rec *r);
 const char *mcp_public_origin(request_rec *r);
 mcp_roles *mcp_user_roles(request_rec *r, const mcp_dir_conf *dconf);
 apr_int64_t mcp_max_lifetime(const mcp_dir_conf *dconf);
@@ -176,7 +184,17 @@ int mcp_is_bearer_request(request_rec *r);
 const char *mcp_set_revoked_tokens(cmd_parms *cmd, void *dummy,
                                    const char *arg);
 void mcp_bearer_child_init(apr_pool_t *pchild, server_rec *s);
+int mcp_bearer_monitor(apr_pool_t *pconf, server_rec *s);
 void mcp_bearer_register_hooks(apr_pool_t *p);
 const char *mcp_resource_metadata_url(request_rec *r);
+
+/* mcp_ratelimit.c */
+const char *mcp_set_mint_rate(cmd_parms *cmd, void *dirconf, const char *arg);
+const char *mcp_set_rate_cache(cmd_parms *cmd, void *dummy, const char *arg);
+int mcp_ratelimit_pre_config(apr_pool_t *pconf);
+int mcp_ratelimit_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                              server_rec *s);
+void mcp_ratelimit_child_init(apr_pool_t *pchild, server_rec *s);
+apr_int64_t mcp_ratelimit_take(request_rec *r, const mcp_dir_conf *dconf);
 
 #endif /* MCP_MODULE_H */

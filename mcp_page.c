@@ -417,7 +417,7 @@ int mcp_handle_token_form(request_rec *r, const mcp_dir_conf *dconf,
         return page_with_error(r, dconf, HTTP_BAD_REQUEST, "lifetime", msg);
 
     rc = mcp_mint(r, dconf, req, &minted, &code, &message);
-    if (rc == HTTP_BAD_REQUEST)
+    if (rc == HTTP_BAD_REQUEST || rc == HTTP_TOO_MANY_REQUESTS)
         return page_with_error(r, dconf, rc,
                                strcmp(code, "invalid_authorities")
                                    ? "lifetime"
@@ -487,10 +487,8 @@ int mcp_login_handler(request_rec *r)
     assets = strstr(r->uri, "/assets/");
     if (assets)
         return mcp_handle_asset(r, assets + 8);
-    if (r->method_number != M_GET) {
-        apr_table_setn(r->err_headers_out, "Allow", "GET, HEAD");
-        return HTTP_METHOD_NOT_ALLOWED;
-    }
+    if (r->method_number != M_GET)
+        return mcp_method_not_allowed(r);
     slash = strrchr(r->uri, '/');
     dir = apr_pstrmemdup(r->pool, r->uri, slash ? slash - r->uri : 0);
     if (r->args) {
@@ -526,10 +524,8 @@ int mcp_handle_asset(request_rec *r, const char *name)
     const mcp_asset *a;
     int hashed = 0;
 
-    if (r->method_number != M_GET) {
-        apr_table_setn(r->err_headers_out, "Allow", "GET, HEAD");
-        return HTTP_METHOD_NOT_ALLOWED;
-    }
+    if (r->method_number != M_GET)
+        return mcp_method_not_allowed(r);
     a = find_asset(sconf->pages, name, &hashed);
     if (!a)
         return HTTP_NOT_FOUND;
@@ -553,10 +549,8 @@ int mcp_handle_jwks(request_rec *r)
     apr_size_t n;
     char *json;
 
-    if (r->method_number != M_GET) {
-        apr_table_setn(r->err_headers_out, "Allow", "GET, HEAD");
-        return HTTP_METHOD_NOT_ALLOWED;
-    }
+    if (r->method_number != M_GET)
+        return mcp_method_not_allowed(r);
     ring = mcp_key_ring(r->server, &n);
     json = mcp_jwt_jwks_json(ring, n);
     if (!json)

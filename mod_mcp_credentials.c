@@ -85,6 +85,7 @@ static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     conf->public_url_set = add->public_url_set || base->public_url_set;
     conf->switched_on = add->switched_on;
     conf->page_path = add->page_path ? add->page_path : base->page_path;
+    conf->rate_cache = add->rate_cache ? add->rate_cache : base->rate_cache;
     conf->resource_metadata = add->resource_metadata >= 0
                                   ? add->resource_metadata
                                   : base->resource_metadata;
@@ -151,6 +152,10 @@ static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE(pass_user);
     MERGE(pass_authorities);
     MERGE(forward_token);
+    conf->mint_rate = add->mint_rate_set ? add->mint_rate : base->mint_rate;
+    conf->mint_period = add->mint_rate_set ? add->mint_period
+                                           : base->mint_period;
+    conf->mint_rate_set = add->mint_rate_set || base->mint_rate_set;
     /* The outermost <Location> that configures the module is the base
      * path; a nested one (an anonymous <base>/jwks.json) keeps it. */
     conf->location = base->location ? base->location : add->location;
@@ -712,6 +717,14 @@ static const command_rec mcp_cmds[] = {
                     ACCESS_CONF,
                     "Glob patterns of the roles a token may carry (default: "
                     "all)"),
+    AP_INIT_TAKE1("MCPCredentialsMintRate", mcp_set_mint_rate, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "Mints a user may make per period, as N/PERIOD (default "
+                  "30/1h), or off"),
+    AP_INIT_TAKE1("MCPCredentialsRateCache", mcp_set_rate_cache, NULL,
+                  RSRC_CONF,
+                  "The socache that holds mint counters (default shmcb), or "
+                  "none"),
     AP_INIT_TAKE1("MCPBearerLeeway", set_leeway, NULL, ACCESS_CONF,
                   "Seconds of clock skew allowed on exp and nbf (default "
                   "60)"),
@@ -771,6 +784,8 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
     (void)plog;
     (void)ptemp;
 
+    if (mcp_ratelimit_pre_config(pconf) != OK)
+        return HTTP_INTERNAL_SERVER_ERROR;
     env_defaults.enabled = 0;
     env_defaults.max_lifetime = MCP_DEFAULT_MAX_LIFETIME;
 
@@ -837,7 +852,6 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     server_rec *v;
     (void)plog;
-    (void)ptemp;
 
     for (v = s; v; v = v->next) {
         mcp_server_conf *conf = mcp_server_config(v);
@@ -851,6 +865,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
             conf->ring[conf->n_ring++] =
                 APR_ARRAY_IDX(conf->verify_keys, i, mcp_jwt_key *);
     }
+    if (mcp_ratelimit_post_config(pconf, ptemp, s) != OK)
+        return HTTP_INTERNAL_SERVER_ERROR;
     return mcp_pages_init(pconf, s);
 }
 
@@ -868,6 +884,12 @@ static int post_read_request(request_rec *r)
     return DECLINED;
 }
 
+static void child_init(apr_pool_t *pchild, server_rec *s)
+{
+    mcp_bearer_child_init(pchild, s);
+    mcp_ratelimit_child_init(pchild, s);
+}
+
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
@@ -875,7 +897,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_read_request(post_read_request, NULL, NULL,
                               APR_HOOK_REALLY_FIRST);
-    ap_hook_child_init(mcp_bearer_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(mcp_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(mcp_login_handler, NULL, NULL, APR_HOOK_MIDDLE);
     mcp_bearer_register_hooks(p);

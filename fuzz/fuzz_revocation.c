@@ -110,14 +110,14 @@ static void check_round_trip(const uint8_t *data, size_t size)
         name[n] = '\0';
         mcp_revocation_escape_sub(name, escaped);
         snprintf(line, 3 * n + 64, "sub %s 2025-01-01T00:00:00Z\n", escaped);
-        ok = mcp_revocation_parse(line, strlen(line), &list, err,
-                                  sizeof err) == 0;
+        ok = mcp_revocation_parse(line, strlen(line), &list, err, sizeof err) ==
+             0;
         if (ok != listable_name(name, n))
             abort();
-        if (ok && (mcp_revocation_count(list) != 1 ||
-                   mcp_revocation_is_revoked(list, NULL, name, T_2025) != 1 ||
-                   mcp_revocation_is_revoked(list, NULL, name, T_2025 + 1) !=
-                       0))
+        if (ok &&
+            (mcp_revocation_count(list) != 1 ||
+             mcp_revocation_is_revoked(list, NULL, name, T_2025) != 1 ||
+             mcp_revocation_is_revoked(list, NULL, name, T_2025 + 1) != 0))
             abort();
         mcp_revocation_free(list);
     }

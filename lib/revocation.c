@@ -1,8 +1,8 @@
 /*
- * The revocation list, read once when the file changes and consulted on
- * every request by many threads at once.  All the work (checking, sorting,
- * folding duplicates) happens at parse time, so a lookup is two binary
- * searches over immutable arrays and touches no shared mutable state.
+ * The revocation list, parsed once and then consulted on every request by
+ * many threads at once.  All the work (checking, sorting, folding
+ * duplicates) happens at parse time, so a lookup is two binary searches
+ * over immutable arrays and touches no shared mutable state.
  *
  * A bad line refuses the whole file: a list read in part would let a
  * revoked token through without anyone noticing.
@@ -91,8 +91,7 @@ static int push_sub(mcp_revocation *list, const char *name, int64_t before)
 {
     if (list->n_subs == list->cap_subs) {
         size_t cap = list->cap_subs ? 2 * list->cap_subs : 16;
-        struct revoked_sub *grown =
-            realloc(list->subs, cap * sizeof(*grown));
+        struct revoked_sub *grown = realloc(list->subs, cap * sizeof(*grown));
         if (grown == NULL)
             return -1;
         list->subs = grown;

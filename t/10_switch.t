@@ -16,8 +16,9 @@ use LWP::UserAgent ();
 
 use MCPTest qw(mint_json basic config_test private_httpd key_path t_dir json);
 
-plan tests => 36;
+plan tests => 44;
 
+sub jl { json()->encode($_[0]) }
 sub ok_true { my ($c, $name) = @_; ok t_cmp($c ? 1 : 0, 1, $name) }
 sub diag { print STDERR map { "# $_\n" } split /\n/, join "", @_ }
 
@@ -85,7 +86,14 @@ for my $path ('/by-env', '/by-env/token', '/by-env/static.html') {
 }
 
 # --- The environment, read at startup ----------------------------------
-my $signing = key_path('signing.pem');
+# A private copy of the signing key (0600, root's): removed once httpd has
+# started, to show it is read at configuration time only.
+use File::Temp qw(tempdir);
+use File::Copy qw(copy);
+my $keydir = tempdir(CLEANUP => 1);
+my $signing = "$keydir/signing.pem";
+copy(key_path('signing.pem'), $signing) or die "copy: $!";
+chmod 0600, $signing;
 my $t = t_dir();
 my $auth = <<"AUTH";
     AuthType Basic
@@ -97,6 +105,9 @@ my $auth = <<"AUTH";
 AUTH
 my $conf = <<"CONF";
 MCPCredentialsSigningKey $signing
+MCPCredentialsPublicURL https://MCP.Example.com:8443
+MCPCredentialsIssuer https://issuer.example
+MCPCredentialsAudience atoti
 <Location /by-env>
     Require all granted
     SetHandler mcp-credentials
@@ -145,6 +156,7 @@ my $srv = eval {
 };
 diag "private httpd: $@" if $@;
 ok_true $srv, 'a private httpd starts with ATOTI_MCP_CREDENTIALS_ENABLED=true';
+unlink $signing;
 
 my $mint = sub {
     my ($path, $body) = @_;
@@ -166,9 +178,32 @@ my $mint = sub {
     ok t_cmp($res->code, 200, 'env true: the page is served');
     $res = $mint->('/env-auth', '{"expiresIn":"P7D"}');
     ok t_cmp($res->code, 200, 'env true, max P7D: P7D mints');
+    my $minted = eval { json()->decode($res->content) } || {};
+    my $jti = $minted->{jti} // 'none';
+    my $claims = eval { MCPTest::verify_token($minted->{token}, key_path('signing.pem')) }
+        || {};
+    ok t_cmp($claims->{sub}, 'alice',
+        'it signs with the key read at startup (its file is gone since)');
+    ok t_cmp($claims->{iss}, 'https://issuer.example', 'MCPCredentialsIssuer sets iss');
+    my $aud = $claims->{aud};
+    ok t_cmp(ref $aud ? jl($aud) : $aud // '', qr/^(?:atoti|\["atoti"\])$/,
+        'MCPCredentialsAudience sets aud');
+    ok t_cmp($srv ? $srv->log : '', qr/jti=\Q$jti\E/,
+        'the audit line is logged under LogLevel warn');
     $res = $mint->('/env-auth', '{"expiresIn":"P8D"}');
     ok t_cmp($res->code, 400, 'env max P7D applies where no directive does: P8D is 400');
     ok t_cmp($res->content, qr/P7D/, 'the message gives the maximum P7D');
+    # Behind a TLS front: the public origin is the configured one.
+    my $pub = sub {
+        return HTTP::Response->new(599) unless $srv;
+        $ua->request(HTTP::Request::Common::POST($srv->url('/env-auth/token'),
+            basic('alice'), 'Content-Type' => 'application/json',
+            Origin => $_[0], Content => '{"expiresIn":"P1D"}'));
+    };
+    ok t_cmp($pub->('https://mcp.example.com:8443')->code, 200,
+        'MCPCredentialsPublicURL: its origin (any case) may mint');
+    ok t_cmp($pub->('http://127.0.0.1:' . ($srv ? $srv->port : 0))->code, 403,
+        'MCPCredentialsPublicURL: the origin httpd sees itself as is cross-site then');
     $res = $mint->('/own-max', '{"expiresIn":"P60D"}');
     ok t_cmp($res->code, 200, 'a MCPCredentialsMaxLifetime directive wins over the env');
     $res = $srv ? $ua->get($srv->url('/forced-off'), basic('alice'))
@@ -178,16 +213,28 @@ my $mint = sub {
     ok t_cmp($res->code, 404, 'MCPCredentials Off wins over env true (token)');
 }
 
-# ENABLED=false with a directive On: the directive wins.
+# ENABLED=false with a directive On: the directive wins.  And no key
+# directive is taken from an .htaccess file.
 {
+    my $htdir = tempdir(CLEANUP => 1);
+    chmod 0755, $htdir;
+    open my $ht, '>', "$htdir/.htaccess" or die $!;
+    print $ht 'MCPCredentialsSigningKey ' . key_path('stranger.pem') . "\n";
+    close $ht;
+    chmod 0644, "$htdir/.htaccess";
     my $srv2 = eval {
-        private_httpd(conf => $conf . <<'CONF',
+        private_httpd(conf => ($conf =~ s/\Q$signing\E/key_path('signing.pem')/er) . <<"CONF",
 <Location /on-anyway>
     Require all granted
     SetHandler mcp-credentials
     MCPCredentials On
     MCPCredentialsLoginURL none
 </Location>
+Alias /ht $htdir
+<Directory $htdir>
+    AllowOverride All
+    Require all granted
+</Directory>
 CONF
             env => {ATOTI_MCP_CREDENTIALS_ENABLED => 'false'});
     };
@@ -196,5 +243,9 @@ CONF
     my $off = $srv2 ? $ua->get($srv2->url('/by-env')) : HTTP::Response->new(599);
     ok t_cmp($on->code, 401, 'env false: MCPCredentials On still serves (401 JSON without a user)');
     ok t_cmp($off->code, 404, 'env false: the location without a directive is 404');
+    my $htres = $srv2 ? $ua->get($srv2->url('/ht/')) : HTTP::Response->new(599);
+    ok t_cmp($htres->code, 500, '.htaccess with MCPCredentialsSigningKey: refused (500)');
+    ok t_cmp($srv2 ? $srv2->log : '', qr/MCPCredentialsSigningKey not allowed here/,
+        'the log names the directive, not allowed in .htaccess');
     MCPTest::stop_httpds($srv, $srv2);
 }

@@ -16,7 +16,7 @@ use URI::Escape qw(uri_unescape);
 
 use MCPTest qw(json origin raw_request);
 
-plan tests => 31;
+plan tests => 34;
 
 Apache::TestRequest::user_agent(reset => 1, requests_redirectable => 0);
 
@@ -87,6 +87,18 @@ for my $path ('/anonymous?redirectUrl=https://evil.example/',
     ($back) = redirect_url($res->header('Location'));
     ok t_cmp($back, origin() . '/anonymous-abs',
         'the query does not change it');
+}
+
+# A regex location: the base is the path without the sub-path.
+{
+    for my $path ('/matched', '/matched/') {
+        my $res = GET $path;
+        my ($back) = redirect_url($res->header('Location'));
+        ok t_cmp($back, '/matched', "<LocationMatch>: GET $path redirects back to /matched");
+    }
+    my $res = POST '/matched/token', 'Content-Type' => 'application/json',
+        content => '{"expiresIn":"P7D"}';
+    ok t_cmp($res->code, 401, '<LocationMatch>: POST /matched/token is the token endpoint (401)');
 }
 
 # MCPCredentialsLoginURL none: 401 JSON.

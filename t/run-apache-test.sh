@@ -19,13 +19,20 @@ if ! runuser -u nobody -- test -r "$ROOT/t/conf/htpasswd" 2>/dev/null; then
     }
 fi
 
+HTTPD=${MCP_HTTPD:-/usr/sbin/apache2}
 mapfile -t files < <(cd t && ls -1 *.t | sort)
+# Sanitizer and valgrind reports of this run land here (see scripts/).
+reports=$ROOT/t/logs/reports
+rm -rf "$reports"
+mkdir -p "$reports"
+chmod 777 "$reports"
+export MCP_SANITIZER_LOG=$reports/sanitizer MCP_VALGRIND_LOG=$reports/valgrind
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 set +e
 APACHE_TEST_NO_STICKY_PREFERENCES=1 perl t/TEST \
-    -apxs "$(command -v apxs)" -httpd /usr/sbin/apache2 \
+    -apxs "$(command -v apxs)" -httpd "$HTTPD" \
     -httpd_conf "$ROOT/t/conf/modules.conf" -port select "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
@@ -35,7 +42,7 @@ if [ "$status" != 0 ]; then
     exit 1
 fi
 # With arguments (single files) only what was asked for is checked.
-if [ $# -eq 0 ]; then
+if [ $# -eq 0 ] || [ "$1" = -one-process ]; then
     ran=$(sed -n 's/^Files=\([0-9]*\), Tests=\([0-9]*\).*/\1/p' "$log" | tail -1)
     if [ "${ran:-0}" != "${#files[@]}" ]; then
         echo "apache-test: ${ran:-0} test files ran, ${#files[@]} exist" >&2
@@ -47,3 +54,8 @@ if grep -Eq '(skipped: |^ *skipped |Bad plan|Result: (FAIL|NOTESTS))' "$log"; th
     exit 1
 fi
 grep -q '^Result: PASS' "$log" || { echo "apache-test: no PASS" >&2; exit 1; }
+if ls "$reports"/sanitizer.* >/dev/null 2>&1; then
+    cat "$reports"/sanitizer.* >&2
+    echo "apache-test: the sanitizers reported errors (above)" >&2
+    exit 1
+fi

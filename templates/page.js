@@ -177,18 +177,25 @@
     var text = el.value !== undefined ? el.value : el.textContent;
     if (navigator.clipboard && window.isSecureContext)
       return navigator.clipboard.writeText(text);
-    // Older or non-secure contexts: select the text and copy it.
+    // Older or non-secure contexts: select the text and copy it, in a
+    // helper that keeps tabs and newlines and does not scroll the page;
+    // the focus then goes back to the Copy button.
     var area = el;
+    var active = document.activeElement;
+    var ok = false;
     if (el.tagName !== 'TEXTAREA') {
       area = document.createElement('textarea');
       area.value = text;
       area.setAttribute('readonly', '');
-      area.className = 'visually-hidden';
+      area.setAttribute('aria-hidden', 'true');
+      area.tabIndex = -1;
+      area.className = 'copy-helper';
       document.body.appendChild(area);
     }
     area.select();
-    var ok = document.execCommand('copy');
+    try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
     if (area !== el) document.body.removeChild(area);
+    if (active && active.focus) active.focus();
     return ok ? Promise.resolve() : Promise.reject(new Error('copy refused'));
   }
 

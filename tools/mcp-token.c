@@ -109,7 +109,10 @@ static const char usage_text[] =
 /* Messages                                                             */
 /* ------------------------------------------------------------------ */
 
-static void note(const char *fmt, ...)
+#define PRINTF_LIKE __attribute__((format(printf, 1, 2)))
+
+/* Every line on stderr, error or not, starts with the tool's name. */
+static PRINTF_LIKE void say(const char *fmt, ...)
 {
     va_list ap;
     fputs("mcp-token: ", stderr);
@@ -119,19 +122,12 @@ static void note(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-static int fail(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("mcp-token: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return EXIT_FAIL;
-}
+/* An expression, so that `return fail(...)` reads naturally and analysers
+ * see the status without looking into a variadic function. */
+#define fail(...) (say(__VA_ARGS__), EXIT_FAIL)
 
 /* One line, so that a script's log shows the whole complaint. */
-static int usage_error(const char *fmt, ...)
+static PRINTF_LIKE int usage_error(const char *fmt, ...)
 {
     va_list ap;
     fputs("mcp-token: ", stderr);
@@ -361,15 +357,18 @@ static int load_private_key(const struct args *a, const char *cmd,
                             mcp_jwt_key **key)
 {
     const char *spec = opt_value(a, OPT_KEY);
+    char err[MCP_JWT_ERRLEN];
 
+    *key = NULL;
     if (!spec) {
         return usage_error("%s: --key is required", cmd);
     }
-    if (load_keys(a, key) != EXIT_OK) {
-        return EXIT_FAIL;
+    if (mcp_jwt_key_from_spec(spec, key, err, sizeof err) != 0) {
+        return fail("%s", err);
     }
     if (!mcp_jwt_key_is_private(*key)) {
         mcp_jwt_key_free(*key);
+        *key = NULL;
         return fail("key %s is a public key: %s needs the private key",
                     key_label(spec), cmd);
     }
@@ -446,8 +445,8 @@ static int cmd_keygen(const struct args *a)
     rc = write_private_pem(key, a->pos[0]);
     if (rc == EXIT_OK) {
         printf("activeviam.jwt.key.public=%s\n", pub);
-        note("wrote a %d-bit RSA private key to %s (mode 0600), kid %s",
-             mcp_jwt_key_bits(key), a->pos[0], mcp_jwt_key_kid(key));
+        say("wrote a %d-bit RSA private key to %s (mode 0600), kid %s",
+            mcp_jwt_key_bits(key), a->pos[0], mcp_jwt_key_kid(key));
     }
     free(pub);
     mcp_jwt_key_free(key);
@@ -596,7 +595,7 @@ static int cmd_mint(const struct args *a)
     if (mcp_rfc3339_format_utc(claims.exp, exp_text, sizeof exp_text) != 0) {
         snprintf(exp_text, sizeof exp_text, "%lld", (long long)claims.exp);
     }
-    note("minted a token for '%s', jti %s, expires %s", sub, jti, exp_text);
+    say("minted a token for '%s', jti %s, expires %s", sub, jti, exp_text);
     return EXIT_OK;
 }
 
@@ -888,17 +887,17 @@ static int replace_file(const char *dir, const char *base, const char *target,
     snprintf(tmp, tlen, "%s/.%s.XXXXXX", dir, base);
     fd = mkstemp(tmp);
     if (fd < 0) {
-        fail("cannot create a file in %s: %s", dir, strerror(errno));
+        say("cannot create a file in %s: %s", dir, strerror(errno));
         free(tmp);
         return EXIT_FAIL;
     }
     if (fchmod(fd, mode) != 0) {
-        fail("cannot set the mode of %s: %s", tmp, strerror(errno));
+        say("cannot set the mode of %s: %s", tmp, strerror(errno));
     } else if (owner && geteuid() == 0 &&
                fchown(fd, owner->st_uid, owner->st_gid) != 0) {
-        fail("cannot set the owner of %s: %s", tmp, strerror(errno));
+        say("cannot set the owner of %s: %s", tmp, strerror(errno));
     } else if (write_all(fd, text, len) != 0 || fsync(fd) != 0) {
-        fail("cannot write %s: %s", tmp, strerror(errno));
+        say("cannot write %s: %s", tmp, strerror(errno));
     } else {
         rc = EXIT_OK;
     }
@@ -940,11 +939,11 @@ static int append_line(const char *path, const char *line)
     }
     dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) {
-        fail("cannot open the directory %s: %s", dir, strerror(errno));
+        say("cannot open the directory %s: %s", dir, strerror(errno));
         goto out;
     }
     if (flock(dfd, LOCK_EX) != 0) {
-        fail("cannot lock the directory %s: %s", dir, strerror(errno));
+        say("cannot lock the directory %s: %s", dir, strerror(errno));
         goto out;
     }
 
@@ -955,19 +954,19 @@ static int append_line(const char *path, const char *line)
             goto out;
         }
         if (fstat(fd, &st) != 0) {
-            fail("cannot read %s: %s", path, strerror(errno));
+            say("cannot read %s: %s", path, strerror(errno));
             goto out;
         }
         if (mcp_revocation_parse(text, len, &list, err, sizeof err) != 0) {
-            fail("%s is not a revocation list the module reads (%s): fix "
-                 "it first",
-                 path, err);
+            say("%s is not a revocation list the module reads (%s): fix "
+                "it first",
+                path, err);
             goto out;
         }
         mcp_revocation_free(list);
         list = NULL;
         if (has_line(text, len, line)) {
-            note("%s already holds the line '%s'", path, line);
+            say("%s already holds the line '%s'", path, line);
             rc = EXIT_OK;
             goto out;
         }
@@ -977,12 +976,12 @@ static int append_line(const char *path, const char *line)
     } else if (errno == ENOENT) {
         len = sizeof revocation_header - 1;
         if (!(text = malloc(len + extra))) {
-            fail("out of memory");
+            say("out of memory");
             goto out;
         }
         memcpy(text, revocation_header, len);
     } else {
-        fail("cannot read %s: %s", path, strerror(errno));
+        say("cannot read %s: %s", path, strerror(errno));
         goto out;
     }
     memcpy(text + len, line, line_len);
@@ -990,12 +989,12 @@ static int append_line(const char *path, const char *line)
     text[len++] = '\n';
 
     if (len > MCP_REVOCATION_MAX_FILE) {
-        fail("%s would grow beyond the %d bytes the module reads", path,
-             MCP_REVOCATION_MAX_FILE);
+        say("%s would grow beyond the %d bytes the module reads", path,
+            MCP_REVOCATION_MAX_FILE);
         goto out;
     }
     if (mcp_revocation_parse(text, len, &list, err, sizeof err) != 0) {
-        fail("the module would not read the new entry (%s)", err);
+        say("the module would not read the new entry (%s)", err);
         goto out;
     }
     if (replace_file(dir, base, target, text, len,
@@ -1005,7 +1004,7 @@ static int append_line(const char *path, const char *line)
     }
     /* The rename itself must survive a crash too. */
     (void)fsync(dfd);
-    note("%s %s: %s", exists ? "added to" : "created", path, line);
+    say("%s %s: %s", exists ? "added to" : "created", path, line);
     rc = EXIT_OK;
 
 out:

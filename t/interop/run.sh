@@ -127,7 +127,7 @@ TOKEN_CLAIMS='c["sub"]=="alice" and c["iss"]=="activeviam"
   and re.fullmatch("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", c["jti"]) is not None
   and h["alg"]=="RS512" and "aud" not in c'
 
-# --- 1. keygen, mint, verified by PyJWT, Crypt::JWT and openssl ------------
+# --- keygen, mint, verified by PyJWT, Crypt::JWT and openssl --------------
 
 t_keygen() {
     "$TOOL" keygen --bits 3072 key.pem >keygen.out 2>keygen.err
@@ -229,7 +229,7 @@ t_verify_own() {
 check "mcp-token verify accepts its token and prints header and claims" \
     t_verify_own
 
-# --- 5. JWK Set -----------------------------------------------------------
+# --- JWK Set --------------------------------------------------------------
 
 t_jwks() {
     "$TOOL" jwks --key key.pem >jwks.json
@@ -268,7 +268,7 @@ sys.exit(0 if len(keys) == 2 and keys[0]["kid"] != keys[1]["kid"] else 1)'
 }
 check "jwks with two keys (one given twice) lists each once" t_jwks_two
 
-# --- 2. tokens signed elsewhere, accepted ---------------------------------
+# --- tokens signed elsewhere, accepted ------------------------------------
 
 now=$(date +%s)
 kid() { "$PY" -c 'import json, sys
@@ -309,7 +309,7 @@ t_rotation() {
 }
 check "verify with two keys accepts tokens of either (key rotation)" t_rotation
 
-# --- 3. tokens that must be refused ---------------------------------------
+# --- tokens that must be refused ------------------------------------------
 
 t_hs512() {
     py sign-hs512 pub.pem \
@@ -390,7 +390,7 @@ t_tampered() {
 }
 check "a token with a swapped payload is refused: bad_signature" t_tampered
 
-# --- 4. Atoti's properties round trip -------------------------------------
+# --- Atoti's properties round trip ----------------------------------------
 
 t_atoti_properties() {
     "$TOOL" atoti-properties --key key.pem >props 2>props.err
@@ -424,6 +424,7 @@ t_atoti_public_refused() {
     "$TOOL" atoti-properties --key pub.pem >props-pub 2>props-pub.err || rc=$?
     cat props-pub.err
     [ "$rc" -eq 1 ]
+    grep -q 'public key' props-pub.err
     [ ! -s props-pub ]
 }
 check "atoti-properties refuses a public key (exit 1, no output)" \
@@ -446,7 +447,7 @@ t_no_private_leak() {
 check "no output other than atoti-properties holds private key material" \
     t_no_private_leak
 
-# --- 6. keygen safety and usage errors ------------------------------------
+# --- keygen safety and usage errors ---------------------------------------
 
 t_keygen_no_overwrite() {
     local before rc=0
@@ -503,7 +504,7 @@ t_help() {
 check "--help documents every command; --version; usage errors wrote nothing" \
     t_help
 
-# --- 7. revocation file ---------------------------------------------------
+# --- revocation file ------------------------------------------------------
 
 # Lines that are not comments.
 entries() { grep -v '^#' "$1"; }

@@ -71,6 +71,18 @@ sub verify_token {
 # Runs `apache2 -t` on a configuration that loads the module and holds the
 # given lines.  Returns (exit status, everything it printed).
 sub config_test {
+    my (@args) = @_;
+    # Another build may be replacing the module right now: wait for it.
+    for (1 .. 20) {
+        my ($rc, $out) = _config_test(@args);
+        return ($rc, $out)
+            unless $out =~ /Cannot load \S*mod_mcp_credentials\.so/;
+        select undef, undef, undef, 0.5;
+    }
+    return _config_test(@args);
+}
+
+sub _config_test {
     my ($lines, %opt) = @_;
     my $dir = tempdir(CLEANUP => 1);
     my $t = t_dir();
@@ -220,6 +232,7 @@ LoadModule authn_file_module $m/mod_authn_file.so
 LoadModule authz_core_module $m/mod_authz_core.so
 LoadModule authz_user_module $m/mod_authz_user.so
 LoadModule auth_basic_module $m/mod_auth_basic.so
+LoadModule alias_module $m/mod_alias.so
 LoadModule mcp_credentials_module $so
 StartServers 1
 ServerLimit 1
@@ -239,11 +252,26 @@ CONF
     my $self = bless { dir => $dir, port => $port }, 'MCPTest::Httpd';
     die "private httpd did not start: " . $self->log . _slurp("$dir/start.out")
         if $rc != 0;
+    # Ready when it answers HTTP: the socket listens before httpd has
+    # read its configuration the second time (and before any child runs).
     require IO::Socket::INET;
-    for (1 .. 150) {
+    my $until = time + 15;
+    while (time < $until) {
         my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
             PeerPort => $port, Proto => 'tcp', Timeout => 1);
-        if ($s) { close $s; return $self }
+        if ($s) {
+            my $got = '';
+            eval {
+                local $SIG{ALRM} = sub { die "timeout\n" };
+                alarm 3;
+                print {$s} "HEAD / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+                sysread($s, $got, 12);
+                alarm 0;
+            };
+            alarm 0;
+            close $s;
+            return $self if $got =~ m{^HTTP/};
+        }
         select undef, undef, undef, 0.1;
     }
     $self->stop;

@@ -40,8 +40,10 @@ static void check_bad_n(const char *text, size_t len, const char *want,
         fprintf(stderr, "  (from the case at line %d)\n", line);
 }
 
-#define CHECK_BAD(text, want) check_bad_n((text), strlen(text), (want), __LINE__)
-#define CHECK_BAD_N(text, len, want) check_bad_n((text), (len), (want), __LINE__)
+#define CHECK_BAD(text, want)                                                  \
+    check_bad_n((text), strlen(text), (want), __LINE__)
+#define CHECK_BAD_N(text, len, want)                                           \
+    check_bad_n((text), (len), (want), __LINE__)
 
 static void test_empty(void)
 {
@@ -181,8 +183,7 @@ static void test_subject_times(void)
     CHECK_INT(mcp_revocation_count(list), 2);
     CHECK_INT(mcp_revocation_is_revoked(list, NULL, "alice", T_2025 + 1), 1);
     CHECK_INT(mcp_revocation_is_revoked(list, NULL, "alice", T_2025_06), 1);
-    CHECK_INT(mcp_revocation_is_revoked(list, NULL, "alice", T_2025_06 + 1),
-              0);
+    CHECK_INT(mcp_revocation_is_revoked(list, NULL, "alice", T_2025_06 + 1), 0);
     CHECK_INT(mcp_revocation_is_revoked(list, NULL, "bob", T_2025), 0);
     mcp_revocation_free(list);
 
@@ -190,8 +191,7 @@ static void test_subject_times(void)
                     "sub alice 2025-01-01T00:00:00Z\n");
     CHECK_INT(mcp_revocation_count(list), 1);
     CHECK_INT(mcp_revocation_is_revoked(list, NULL, "alice", T_2025_06), 1);
-    CHECK_INT(mcp_revocation_is_revoked(list, NULL, "alice", T_2025_06 + 1),
-              0);
+    CHECK_INT(mcp_revocation_is_revoked(list, NULL, "alice", T_2025_06 + 1), 0);
     mcp_revocation_free(list);
 
     /* offsets, fractions and times before 1970 */
@@ -236,9 +236,9 @@ static void test_escaped_names(void)
               0);
     CHECK_INT(mcp_revocation_is_revoked(list, NULL, "a/b/c", T_2025), 1);
     CHECK_INT(mcp_revocation_is_revoked(list, NULL, "AB", T_2025), 1);
-    CHECK_INT(mcp_revocation_is_revoked(list, NULL, "Zo\xc3\xab \xc3\x9c",
-                                        T_2025),
-              1);
+    CHECK_INT(
+        mcp_revocation_is_revoked(list, NULL, "Zo\xc3\xab \xc3\x9c", T_2025),
+        1);
     /* decoded once, not twice */
     CHECK_INT(mcp_revocation_is_revoked(list, NULL, "%20", T_2025), 1);
     CHECK_INT(mcp_revocation_is_revoked(list, NULL, " ", T_2025), 0);
@@ -332,12 +332,14 @@ static void test_bad_lines(void)
               "line 2: a 'sub' entry has more than a name and a time");
     CHECK_BAD("sub SECRET 2025-01-01T00:00:00Z # a comment\n",
               "line 1: a 'sub' entry has more than a name and a time");
-    CHECK_BAD("SECRET SECRET", "line 1: a token id line has more than one field");
+    CHECK_BAD("SECRET SECRET",
+              "line 1: a token id line has more than one field");
     CHECK_BAD("a\nb\nSECRET # trailing comment\n",
               "line 3: a token id line has more than one field");
     CHECK_BAD("Sub SECRET 2025-01-01T00:00:00Z",
               "line 1: a token id line has more than one field");
-    CHECK_BAD("SECRET-caf\xc3\xa9", "line 1: the token id is not printable ASCII");
+    CHECK_BAD("SECRET-caf\xc3\xa9",
+              "line 1: the token id is not printable ASCII");
     CHECK_BAD("a\n\xff", "line 2: the token id is not printable ASCII");
 
     /* control characters and NUL, in entries and in comments */
@@ -449,9 +451,9 @@ static void test_many(void)
     p += sprintf(p, "sub alice 2025-01-01T00:00:00Z\n");
 
     start = clock();
-    CHECK_INT(mcp_revocation_parse(text, (size_t)(p - text), &list, err,
-                                   sizeof err),
-              0);
+    CHECK_INT(
+        mcp_revocation_parse(text, (size_t)(p - text), &list, err, sizeof err),
+        0);
     seconds = (double)(clock() - start) / CLOCKS_PER_SEC;
     /* generous enough for valgrind; a quadratic parse takes minutes */
     CHECK(seconds < 10.0);
@@ -537,7 +539,9 @@ static void test_round_trip(void)
         "  ",
         "#not-a-comment",
         "sub",
-        "Zo\xc3\xab \xc3\x9cn\xc3\xaf" "c\xc3\xb8" "d\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac",
+        "Zo\xc3\xab \xc3\x9cn\xc3\xaf"
+        "c\xc3\xb8"
+        "d\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac",
         "\xf0\x9f\x94\x91 key",
         "cn=Jane Doe,ou=People,dc=example,dc=com",
     };

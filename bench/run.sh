@@ -1,0 +1,593 @@
+#!/usr/bin/env bash
+# `make bench`: the module against the limits it cannot beat, measured in one
+# run on this machine, so that every figure is a ratio taken side by side.
+#
+#   1. POST <base>/token (RSA 2048/3072/4096, concurrency 1, 2, 8, 32)
+#      against the raw RS512 signing rate of the same key (bench/rsa_speed.c:
+#      1 thread against concurrency 1, else 2 threads);
+#   2. GET <base> (the page) against a static file of the same bytes behind
+#      the same Basic auth;
+#   3. a static file behind AuthType mcp-bearer (RSA 3072 token) against the
+#      same file with no auth, and the same pair through mod_proxy;
+#   4. the RSS of the single worker after N1 and N2 mints (RSA 2048).
+#
+# Machines are shared: every figure is measured in ROUNDS rounds of one
+# slice of ours and one slice of its baseline, alternated (AB BA AB), and
+# the ratio is the median of the rounds' ratios.  Each slice also records
+# CPU time (httpd's worker from /proc/PID/task/*/schedstat, the raw loop
+# from getrusage): the CPU ratio (baseline CPU per operation / ours) moves
+# much less than the rates when neighbours load the machine.
+#
+# One httpd (event MPM, one child, loopback) with one virtual host per key
+# size; the load comes from wrk (ab for the fixed counts of part 4).  Prints
+# one table and writes it to bench/results.md with the machine's description.
+#
+# Environment:
+#   BENCH_QUICK=1     a smoke of about 15 s (RSA-3072 only, 1 s slices, 1 round)
+#   BENCH_SECONDS=N   seconds per slice (default 2; quick 1)
+#   BENCH_ROUNDS=N    rounds per figure (default 3; quick 1)
+#   BENCH_NO_BUILD=1  do not run `make all` first
+#   BENCH_KEEP=1      keep the work directory (configs, logs) afterwards
+#   BENCH_STRICT=1    exit 1 when a target is missed (errors always exit 1)
+#   BENCH_RESULTS=F   where to write the table (default bench/results.md)
+#   BENCH_PORT=N      first of four loopback ports (default: a free one)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH_DIR=$ROOT/bench
+HTTPD=${HTTPD:-/usr/sbin/apache2}
+MODULES=${APACHE_MODULES:-/usr/lib/apache2/modules}
+QUICK=${BENCH_QUICK:-0}
+RESULTS=${BENCH_RESULTS:-$BENCH_DIR/results.md}
+COMMAND="$( (env | grep -E '^BENCH_' || true) | sort | tr '\n' ' ')bench/run.sh${*:+ $*}"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
+if [ "$QUICK" = 1 ]; then
+    SECS=${BENCH_SECONDS:-1}
+    ROUNDS=${BENCH_ROUNDS:-1}
+    BITS_LIST="3072"
+    MINT_CONC="8"
+    MEM_N1=1000
+    MEM_N2=4000
+else
+    SECS=${BENCH_SECONDS:-2}
+    ROUNDS=${BENCH_ROUNDS:-3}
+    BITS_LIST="2048 3072 4096"
+    MINT_CONC="1 2 8 32"
+    MEM_N1=10000
+    MEM_N2=100000
+fi
+PAIR_CONC=8               # connections for the page/static/proxy pairs
+MEM_CONC=4                # connections for the memory phase
+MEM_LIMIT_KIB=1024
+BODY='{"expiresIn":"P7D"}'
+USER_NAME=bench
+USER_PW=bench-pw
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+for tool in wrk ab htpasswd curl gcc "$HTTPD"; do
+    command -v "$tool" >/dev/null || die "$tool is missing (apt-get install -y wrk apache2-utils apache2 curl gcc)"
+done
+
+# ---------------------------------------------------------------- build --
+if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
+    say "building (make all)"
+    timeout 300 make -C "$ROOT" --no-print-directory all >&2 || die "make all failed"
+fi
+[ -f "$ROOT/.libs/mod_mcp_credentials.so" ] || die "no module: run make all"
+[ -x "$ROOT/build/mcp-token" ] || die "no build/mcp-token: run make all"
+
+mkdir -p "$BENCH_DIR/work"
+WORK=$(mktemp -d "$BENCH_DIR/work/run.XXXXXX")
+chmod 755 "$WORK"
+# The workers run as nobody: the path to the work directory must be open.
+d=$WORK
+while [ "$d" != / ]; do chmod o+x "$d" 2>/dev/null || true; d=$(dirname "$d"); done
+CONF=$WORK/httpd.conf
+PIDFILE=$WORK/httpd.pid
+
+stop_httpd() {
+    local pid i
+    [ -s "$PIDFILE" ] || return 0
+    pid=$(cat "$PIDFILE")
+    timeout 15 "$HTTPD" -f "$CONF" -k stop >/dev/null 2>&1 || true
+    for i in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        say "httpd $pid did not stop: killing it"
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$PIDFILE"
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    stop_httpd
+    if [ "${BENCH_KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then
+        say "work directory kept: $WORK"
+        [ $rc -ne 0 ] && [ -f "$WORK/error.log" ] && tail -n 20 "$WORK/error.log" >&2
+    else
+        rm -rf "$WORK"
+    fi
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A copy, so that a rebuild during the run does not change what is measured.
+cp "$ROOT/.libs/mod_mcp_credentials.so" "$WORK/mod_mcp_credentials.so"
+
+say "compiling bench/rsa_speed.c"
+timeout 60 gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$WORK/rsa_speed" \
+    "$BENCH_DIR/rsa_speed.c" -lcrypto -lpthread || die "cannot build rsa_speed"
+
+# ----------------------------------------------------------------- keys --
+KEY_BITS_NEEDED=$(printf '%s\n' 2048 3072 $BITS_LIST | sort -un | tr '\n' ' ')
+for bits in $KEY_BITS_NEEDED; do
+    say "making an RSA-$bits key"
+    timeout 120 "$ROOT/build/mcp-token" keygen --bits "$bits" "$WORK/key-$bits.pem" \
+        >/dev/null 2>&1 || die "mcp-token keygen --bits $bits failed"
+done
+# A SHA-1 htpasswd: one hash per request, so the figures are about the
+# module and not about apr1/bcrypt (either costs more than a signature).
+timeout 10 htpasswd -cbs "$WORK/htpasswd" "$USER_NAME" "$USER_PW" 2>/dev/null
+chmod 644 "$WORK/htpasswd"
+BASIC="Basic $(printf '%s:%s' "$USER_NAME" "$USER_PW" | base64 -w0)"
+TOKEN=$(timeout 20 "$ROOT/build/mcp-token" mint --key "$WORK/key-3072.pem" \
+    --sub "$USER_NAME" --authority ROLE_USER --lifetime P7D 2>/dev/null) ||
+    die "mcp-token mint failed"
+BEARER="Bearer $TOKEN"
+printf '%s' "$BODY" >"$WORK/body.json"
+
+mkdir -p "$WORK/htdocs/open" "$WORK/htdocs/guarded" "$WORK/htdocs/auth" "$WORK/logs"
+head -c 512 /dev/zero | tr '\0' 'x' >"$WORK/htdocs/open/small.txt"
+cp "$WORK/htdocs/open/small.txt" "$WORK/htdocs/guarded/small.txt"
+chmod -R a+rX "$WORK/htdocs"
+
+# ---------------------------------------------------------------- ports --
+port_free() { ! ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
+pick_ports() {
+    local base tries=0
+    while :; do
+        base=$(( 20000 + (RANDOM % 400) * 10 ))
+        if port_free "$base" && port_free $((base + 1)) && port_free $((base + 2)) &&
+            port_free $((base + 3)); then
+            echo "$base"
+            return
+        fi
+        tries=$((tries + 1))
+        [ $tries -lt 50 ] || die "no free ports"
+    done
+}
+BASE_PORT=${BENCH_PORT:-$(pick_ports)}
+P3072=$BASE_PORT
+P2048=$((BASE_PORT + 1))
+P4096=$((BASE_PORT + 2))
+PBACK=$((BASE_PORT + 3))
+port_of() { case $1 in 2048) echo $P2048 ;; 3072) echo $P3072 ;; 4096) echo $P4096 ;; esac; }
+
+# --------------------------------------------------------------- config --
+vhost_4096=""
+if [ -f "$WORK/key-4096.pem" ]; then
+    vhost_4096="Listen 127.0.0.1:$P4096
+<VirtualHost 127.0.0.1:$P4096>
+    MCPCredentialsSigningKey \"$WORK/key-4096.pem\"
+</VirtualHost>"
+fi
+cat >"$CONF" <<CONF
+# Written by bench/run.sh.
+ServerRoot "$WORK"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$P3072
+Listen 127.0.0.1:$P2048
+Listen 127.0.0.1:$PBACK
+PidFile "$PIDFILE"
+ErrorLog "$WORK/error.log"
+LogLevel warn
+DocumentRoot "$WORK/htdocs"
+User nobody
+Group nogroup
+
+LoadModule mpm_event_module $MODULES/mod_mpm_event.so
+LoadModule authn_core_module $MODULES/mod_authn_core.so
+LoadModule authn_file_module $MODULES/mod_authn_file.so
+LoadModule authz_core_module $MODULES/mod_authz_core.so
+LoadModule authz_user_module $MODULES/mod_authz_user.so
+LoadModule auth_basic_module $MODULES/mod_auth_basic.so
+LoadModule mime_module $MODULES/mod_mime.so
+LoadModule proxy_module $MODULES/mod_proxy.so
+LoadModule proxy_http_module $MODULES/mod_proxy_http.so
+TypesConfig /etc/mime.types
+LoadModule mcp_credentials_module "$WORK/mod_mcp_credentials.so"
+
+# One child (its RSS is measured), threads enough for 32 connections plus
+# the proxied requests to the backend in the same process.  Two cores.
+StartServers 1
+ServerLimit 1
+ThreadLimit 96
+ThreadsPerChild 96
+MaxRequestWorkers 96
+MinSpareThreads 1
+MaxSpareThreads 192
+MaxConnectionsPerChild 0
+KeepAlive On
+MaxKeepAliveRequests 0
+KeepAliveTimeout 15
+# no CustomLog: the access log is off
+
+MCPCredentialsSigningKey "$WORK/key-3072.pem"
+MCPCredentialsRateCache none
+
+<Location /mcp-credentials>
+    AuthType Basic
+    AuthName "bench"
+    AuthBasicProvider file
+    AuthUserFile "$WORK/htpasswd"
+    Require valid-user
+    SetHandler mcp-credentials
+    MCPCredentials On
+    MCPCredentialsMintRate off
+    MCPCredentialsRolesFrom static ROLE_USER
+</Location>
+# Baseline of the page: the page's bytes as a static file, same auth.
+<Location /auth>
+    AuthType Basic
+    AuthName "bench"
+    AuthBasicProvider file
+    AuthUserFile "$WORK/htpasswd"
+    Require valid-user
+</Location>
+# /open is served without auth; /guarded is the same file behind tokens.
+<Location /guarded>
+    AuthType mcp-bearer
+    AuthName "mcp"
+    Require valid-user
+</Location>
+<Location /proxy-guarded>
+    AuthType mcp-bearer
+    AuthName "mcp"
+    Require valid-user
+</Location>
+ProxyPass /proxy-guarded/ http://127.0.0.1:$PBACK/open/
+ProxyPass /proxy-open/ http://127.0.0.1:$PBACK/open/
+
+<VirtualHost 127.0.0.1:$P2048>
+    MCPCredentialsSigningKey "$WORK/key-2048.pem"
+</VirtualHost>
+$vhost_4096
+# The backend of the proxy pair: the same DocumentRoot.
+<VirtualHost 127.0.0.1:$PBACK>
+</VirtualHost>
+CONF
+
+start_httpd() {
+    local i
+    timeout 20 "$HTTPD" -f "$CONF" -k start || die "httpd did not start (see $WORK/error.log)"
+    for i in $(seq 1 100); do
+        if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$P3072/open/small.txt"; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    die "httpd does not answer on port $P3072"
+}
+worker_pid() {
+    local parent
+    parent=$(cat "$PIDFILE")
+    ps --ppid "$parent" -o pid= | tr -d ' ' | head -n 1
+}
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+timeout 20 "$HTTPD" -f "$CONF" -t >/dev/null 2>&1 ||
+    { "$HTTPD" -f "$CONF" -t || true; die "the generated httpd.conf does not parse"; }
+say "starting httpd (ports $P3072 3072, $P2048 2048, $P4096 4096, $PBACK backend)"
+start_httpd
+
+# -------------------------------------------------------------- checks --
+# Every path answers as it should before anything is timed.
+http_code() { curl -s -o "$WORK/last.body" -w '%{http_code}' --max-time 10 "$@"; }
+expect() {
+    local want=$1 what=$2 got
+    shift 2
+    got=$(http_code "$@") || got="curl-failed"
+    [ "$got" = "$want" ] || die "$what: HTTP $got, expected $want"
+}
+for bits in $KEY_BITS_NEEDED; do
+    expect 200 "mint RSA-$bits" -X POST -H "Authorization: $BASIC" \
+        -H 'Content-Type: application/json' --data-binary "$BODY" \
+        "http://127.0.0.1:$(port_of "$bits")/mcp-credentials/token"
+    grep -q '"token":"ey' "$WORK/last.body" || die "mint RSA-$bits: no token in the answer"
+done
+expect 401 "mint without a password" -X POST -H 'Content-Type: application/json' \
+    --data-binary "$BODY" "http://127.0.0.1:$P3072/mcp-credentials/token"
+expect 200 "the page" -H "Authorization: $BASIC" "http://127.0.0.1:$P3072/mcp-credentials"
+cp "$WORK/last.body" "$WORK/htdocs/auth/page.html"
+chmod 644 "$WORK/htdocs/auth/page.html"
+PAGE_BYTES=$(wc -c <"$WORK/htdocs/auth/page.html")
+expect 200 "the page's static twin" -H "Authorization: $BASIC" "http://127.0.0.1:$P3072/auth/page.html"
+[ "$(wc -c <"$WORK/last.body")" = "$PAGE_BYTES" ] || die "static twin of the page differs in size"
+expect 200 "guarded with a token" -H "Authorization: $BEARER" "http://127.0.0.1:$P3072/guarded/small.txt"
+expect 401 "guarded without a token" "http://127.0.0.1:$P3072/guarded/small.txt"
+expect 200 "open" "http://127.0.0.1:$P3072/open/small.txt"
+expect 200 "proxy guarded with a token" -H "Authorization: $BEARER" "http://127.0.0.1:$P3072/proxy-guarded/small.txt"
+expect 401 "proxy guarded without a token" "http://127.0.0.1:$P3072/proxy-guarded/small.txt"
+expect 200 "proxy open" "http://127.0.0.1:$P3072/proxy-open/small.txt"
+
+# -------------------------------------------------------------- drivers --
+cat >"$WORK/bench.lua" <<'LUA'
+-- Request shape from the environment; one parsable line at the end.
+wrk.method = os.getenv("BENCH_METHOD") or "GET"
+local body = os.getenv("BENCH_BODY") or ""
+if body ~= "" then wrk.body = body end
+local ctype = os.getenv("BENCH_CTYPE") or ""
+if ctype ~= "" then wrk.headers["Content-Type"] = ctype end
+local auth = os.getenv("BENCH_AUTH") or ""
+if auth ~= "" then wrk.headers["Authorization"] = auth end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH requests=%d rps=%.2f p50_us=%d p99_us=%d status_errors=%d socket_errors=%d\n",
+    summary.requests, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50), latency:percentile(99), e.status,
+    e.connect + e.read + e.write + e.timeout))
+end
+LUA
+
+# Drivers run in subshells: errors and slices go to files.
+: >"$WORK/errors"
+: >"$WORK/slices"
+note_error() { printf '%s\n' "$1" >>"$WORK/errors"; say "ERROR: $1"; }
+field() { sed -n "s/.*[[:space:]]$2=\([^[:space:]]*\).*/\1/p" <<<" $1"; }
+calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
+# div A B: A/B with two decimals, n/a when B is 0
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "n/a" && b + 0 > 0) printf "%.2f", a / b; else printf "n/a" }'; }
+
+# CPU time of httpd's worker process so far, in ns (all its threads).
+WORKER=""
+worker_cpu_ns() { cat /proc/"$WORKER"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'; }
+
+# ours_slice FIGURE ROUND THREADS CONNS URL METHOD AUTH: one wrk run.
+ours_slice() {
+    local fig=$1 round=$2 threads=$3 conns=$4 url=$5 method=$6 auth=$7 out line body="" ctype="" c0 c1 req
+    if [ "$method" = POST ]; then body=$BODY; ctype=application/json; fi
+    c0=$(worker_cpu_ns)
+    out=$(BENCH_METHOD=$method BENCH_BODY=$body BENCH_CTYPE=$ctype BENCH_AUTH=$auth \
+        timeout $((SECS + 30)) wrk -t"$threads" -c"$conns" -d"${SECS}s" --timeout 10s \
+        -s "$WORK/bench.lua" "$url" 2>&1) || { note_error "$fig: wrk failed"; return 0; }
+    c1=$(worker_cpu_ns)
+    line=$(grep '^BENCH ' <<<"$out" || true)
+    [ -n "$line" ] || { note_error "$fig: no result from wrk"; return 0; }
+    if [ "$(field "$line" status_errors)" != 0 ] || [ "$(field "$line" socket_errors)" != 0 ]; then
+        note_error "$fig: $(field "$line" status_errors) non-2xx answers, $(field "$line" socket_errors) socket errors"
+    fi
+    req=$(field "$line" requests)
+    printf '%s ours round=%s rps=%s p50_us=%s p99_us=%s requests=%s cpu_us_per_op=%s t=%s\n' \
+        "$fig" "$round" "$(field "$line" rps)" "$(field "$line" p50_us)" "$(field "$line" p99_us)" \
+        "$req" "$(div "$(( (c1 - c0) / 1000 ))" "$req")" "$(date +%T)" >>"$WORK/slices"
+}
+
+# raw_slice FIGURE ROUND BITS THREADS OP: one run of the raw loop.
+raw_slice() {
+    local fig=$1 round=$2 out
+    out=$(timeout $((SECS + 60)) "$WORK/rsa_speed" --key "$WORK/key-$3.pem" --threads "$4" \
+        --seconds "$SECS" --op "$5") || { note_error "$fig: rsa_speed failed"; return 0; }
+    printf '%s base round=%s rps=%s cpu_us_per_op=%s threads=%s t=%s\n' "$fig" "$round" \
+        "$(field "$out" per_sec)" "$(field "$out" cpu_us_per_op)" "$4" "$(date +%T)" >>"$WORK/slices"
+}
+
+# measure FIGURE OURS-COMMAND... -- BASE-COMMAND...: ROUNDS rounds, the order
+# alternating, so that a neighbour's load falls on both sides alike.
+measure() {
+    local fig=$1 r ours=() base=()
+    shift
+    while [ "$1" != -- ]; do ours+=("$1"); shift; done
+    shift
+    base=("$@")
+    for r in $(seq 1 "$ROUNDS"); do
+        if [ $((r % 2)) = 1 ]; then
+            "${ours[@]/@R@/$r}"; "${base[@]/@R@/$r}"
+        else
+            "${base[@]/@R@/$r}"; "${ours[@]/@R@/$r}"
+        fi
+    done
+}
+
+# summary FIGURE -> "ours_rps base_rps ratio cpu_ratio p50_ms p99_ms ours_cpu_us base_cpu_us"
+# ratio: the median of the rounds' ratios; cpu_ratio: baseline CPU per
+# operation over ours (means over the rounds); latencies: medians.
+summary() {
+    grep -F -- "$1 " "$WORK/slices" | awk -v fig="$1" '
+        function median(a, n,   i, j, t) {
+            for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+            return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
+        }
+        function val(k,   i, kv) { for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) return kv[2] } return "" }
+        substr($0, 1, length(fig) + 1) != fig " " { next }
+        {
+            side = $(split(fig, _x, " ") + 1); r = val("round")
+            if (side == "ours") { o[r] = val("rps"); p50[++n50] = val("p50_us"); p99[n50] = val("p99_us"); oc += val("cpu_us_per_op"); no++ }
+            else { b[r] = val("rps"); bc += val("cpu_us_per_op"); nb++ }
+        }
+        END {
+            for (r in o) if (r in b && b[r] > 0) { ratio[++nr] = o[r] / b[r] }
+            for (r in o) os += o[r]; for (r in b) bs += b[r]
+            printf "%.1f %.1f %s %s %.1f %.1f %.1f %.1f\n",
+                no ? os / no : 0, nb ? bs / nb : 0,
+                nr ? sprintf("%.2f", median(ratio, nr)) : "n/a",
+                (no && nb && oc > 0) ? sprintf("%.2f", (bc / nb) / (oc / no)) : "n/a",
+                n50 ? median(p50, n50) / 1000 : 0, n50 ? median(p99, n50) / 1000 : 0,
+                no ? oc / no : 0, nb ? bc / nb : 0
+        }'
+}
+
+ROWS=""
+# row FIGURE OURS BASELINE RATIO TARGET MET
+row() { ROWS="$ROWS| $1 | $2 | $3 | $4 | $5 | $6 |"$'\n'; }
+# judge RATIO MIN -> yes or **no**
+judge() {
+    if awk -v r="$1" -v m="$2" 'BEGIN { exit !(r != "n/a" && r + 0 >= m) }'; then echo yes; else echo "**no**"; fi
+}
+
+WORKER=$(worker_pid)
+[ -n "$WORKER" ] || die "no worker process"
+
+# ---------------------------------------------------------- 1. minting --
+for bits in $BITS_LIST; do
+    url="http://127.0.0.1:$(port_of "$bits")/mcp-credentials/token"
+    for c in $MINT_CONC; do
+        if [ "$c" = 1 ]; then th=1; else th=2; fi
+        say "RSA-$bits: POST /token, $c connection(s) vs raw signing, $th thread(s); $ROUNDS x ${SECS}s each"
+        measure "mint-$bits-c$c" ours_slice "mint-$bits-c$c" @R@ 1 "$c" "$url" POST "$BASIC" \
+            -- raw_slice "mint-$bits-c$c" @R@ "$bits" "$th" sign
+    done
+    best_c="" best_ratio=-1
+    for c in $MINT_CONC; do
+        [ "$c" != 1 ] || continue
+        read -r _ _ ratio _ _ _ _ _ < <(summary "mint-$bits-c$c")
+        if awk -v r="$ratio" -v b="$best_ratio" 'BEGIN { exit !(r != "n/a" && r + 0 > b + 0) }'; then
+            best_c=$c best_ratio=$ratio
+        fi
+    done
+    for c in $MINT_CONC; do
+        read -r o b ratio cpu p50 p99 _ _ < <(summary "mint-$bits-c$c")
+        if [ "$c" = 1 ]; then bl="raw, 1 thread"; else bl="raw, 2 threads"; fi
+        fig="mint RSA-$bits, c=$c (p50 $p50 ms, p99 $p99 ms)" target="" met=""
+        if [ "$c" = "$best_c" ]; then
+            fig="**mint RSA-$bits, best: c=$c** (p50 $p50 ms, p99 $p99 ms)" ratio="**$ratio**"
+            if [ "$bits" = 2048 ]; then target="(reported)"; met="-"
+            else target=">= 0.90"; met=$(judge "${ratio//\*/}" 0.90); fi
+        fi
+        row "$fig" "$o/s" "$b/s ($bl)" "$ratio (cpu $cpu)" "$target" "$met"
+    done
+done
+
+# -------------------------------------------------------------- 2. page --
+say "page vs its static twin ($PAGE_BYTES bytes), Basic auth, c=$PAIR_CONC"
+measure page ours_slice page @R@ 2 "$PAIR_CONC" "http://127.0.0.1:$P3072/mcp-credentials" GET "$BASIC" \
+    -- ours_slice page-static @R@ 2 "$PAIR_CONC" "http://127.0.0.1:$P3072/auth/page.html" GET "$BASIC"
+# The baseline is an httpd run too: rewrite its slices as the page's "base".
+sed -i 's/^page-static ours /page base /' "$WORK/slices"
+read -r o b ratio cpu _ _ _ _ < <(summary page)
+row "GET page ($PAGE_BYTES B) vs static file of the same bytes, same Basic auth, c=$PAIR_CONC" \
+    "$o/s" "$b/s" "**$ratio** (cpu $cpu)" ">= 0.90" "$(judge "$ratio" 0.90)"
+
+# ------------------------------------------------------- 3. bearer paths --
+say "guarded vs open static file, RSA-3072 token, c=$PAIR_CONC"
+measure bearer ours_slice bearer @R@ 2 "$PAIR_CONC" "http://127.0.0.1:$P3072/guarded/small.txt" GET "$BEARER" \
+    -- ours_slice bearer-open @R@ 2 "$PAIR_CONC" "http://127.0.0.1:$P3072/open/small.txt" GET "$BEARER"
+sed -i 's/^bearer-open ours /bearer base /' "$WORK/slices"
+read -r o b ratio cpu _ _ guarded_cpu open_cpu < <(summary bearer)
+row "GET 512 B static, mcp-bearer (RSA-3072) vs no auth, c=$PAIR_CONC" \
+    "$o/s" "$b/s" "**$ratio** (cpu $cpu)" ">= 0.85" "$(judge "$ratio" 0.85)"
+
+say "the same through mod_proxy"
+measure proxy ours_slice proxy @R@ 2 "$PAIR_CONC" "http://127.0.0.1:$P3072/proxy-guarded/small.txt" GET "$BEARER" \
+    -- ours_slice proxy-open @R@ 2 "$PAIR_CONC" "http://127.0.0.1:$P3072/proxy-open/small.txt" GET "$BEARER"
+sed -i 's/^proxy-open ours /proxy base /' "$WORK/slices"
+read -r o b ratio cpu _ _ _ _ < <(summary proxy)
+row "the same through mod_proxy to a backend on loopback (same httpd)" \
+    "$o/s" "$b/s" "$ratio (cpu $cpu)" "(reported)" "-"
+
+say "raw RS512 verification, RSA-3072, 1 thread"
+raw_slice verify 1 3072 1 verify
+verify_cpu=$(awk '$1 == "verify" { for (i = 3; i <= NF; i++) if ($i ~ /^cpu_us_per_op=/) { sub(/.*=/, "", $i); print $i } }' "$WORK/slices")
+added_cpu=$(calc "$guarded_cpu - $open_cpu" 1)
+row "httpd CPU added per guarded request vs one raw RS512 verify (RSA-3072)" \
+    "$added_cpu us" "$verify_cpu us" "$(div "$added_cpu" "$verify_cpu")" "(reported)" "-"
+
+# ----------------------------------------------------------- 4. memory --
+say "memory: fresh httpd, $MEM_N1 then $MEM_N2 mints (RSA-2048, ab -k -c $MEM_CONC)"
+stop_httpd
+start_httpd
+ab_mints() {
+    local n=$1 out complete failed non2xx
+    out=$(timeout 600 ab -q -k -n "$n" -c "$MEM_CONC" -p "$WORK/body.json" -T application/json \
+        -H "Authorization: $BASIC" "http://127.0.0.1:$P2048/mcp-credentials/token" 2>&1) ||
+        { note_error "ab ($n mints) failed"; return 0; }
+    complete=$(awk '/^Complete requests:/ {print $3}' <<<"$out")
+    failed=$(awk '/^Failed requests:/ {print $3}' <<<"$out")
+    non2xx=$(awk '/^Non-2xx responses:/ {print $3}' <<<"$out")
+    printf 'memory ab n=%s complete=%s failed=%s non2xx=%s t=%s\n' "$n" "$complete" \
+        "$failed" "${non2xx:-0}" "$(date +%T)" >>"$WORK/slices"
+    [ "$complete" = "$n" ] && [ "$failed" = 0 ] && [ -z "$non2xx" ] ||
+        note_error "ab: $complete of $n complete, $failed failed, ${non2xx:-0} non-2xx"
+}
+pid=$(worker_pid)
+[ -n "$pid" ] || die "no worker process"
+rss0=$(rss_kib "$pid")
+ab_mints "$MEM_N1"
+rss1=$(rss_kib "$pid")
+ab_mints $((MEM_N2 - MEM_N1))
+[ "$(worker_pid)" = "$pid" ] || note_error "the worker changed during the memory phase"
+rss2=$(rss_kib "$pid")
+growth=$((rss2 - rss1))
+printf 'memory rss_kib start=%s after_%s=%s after_%s=%s\n' "$rss0" "$MEM_N1" "$rss1" "$MEM_N2" "$rss2" >>"$WORK/slices"
+if [ "$growth" -le "$MEM_LIMIT_KIB" ]; then mem_met=yes; else mem_met="**no**"; fi
+row "worker RSS growth from $MEM_N1 to $MEM_N2 mints (RSA-2048)" \
+    "+$growth KiB ($rss1 -> $rss2 KiB)" "$rss0 KiB at start" "-" "<= $MEM_LIMIT_KIB KiB" "$mem_met"
+stop_httpd
+
+# ------------------------------------------------------------- report --
+ERRORS=$(cat "$WORK/errors")
+MET=$(grep -c '| yes |$' <<<"$ROWS" || true)
+MISSED=$(grep -c '| \*\*no\*\* |$' <<<"$ROWS" || true)
+httpd_version=$("$HTTPD" -v | sed -n 's/^Server version: //p')
+cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+{
+    echo "# Benchmark results"
+    echo
+    echo "Made by \`$COMMAND\` on $(date -u '+%Y-%m-%d %H:%M UTC')$([ "$QUICK" = 1 ] && echo ' (QUICK smoke: not a measurement)')."
+    echo
+    echo "| figure | ours | baseline | ratio | target | met? |"
+    echo "|---|---|---|---|---|---|"
+    printf '%s' "$ROWS"
+    echo
+    echo "Targets met: $MET, missed: $MISSED.$([ -n "$ERRORS" ] && echo ' ERRORS during the run (figures not valid):')"
+    [ -z "$ERRORS" ] || printf '%s\n' "$ERRORS" | sed 's/^/- /'
+    echo
+    echo "ratio: the median over $ROUNDS round(s) of ours/baseline throughput, each round one ${SECS} s slice"
+    echo "of each, alternated. (cpu X): baseline CPU time per operation / ours (httpd's worker for ours;"
+    echo "the raw loop, or httpd serving the baseline path): what the ratio would be with the cores to"
+    echo "ourselves, which matters when neighbours load a shared machine."
+    echo
+    echo "## Machine"
+    echo
+    echo "- $(nproc) CPU(s): $cpu_model"
+    echo "- kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
+    echo "- $httpd_version, event MPM (one child, ThreadsPerChild 96), $(openssl version | cut -d' ' -f1-2)"
+    echo "- $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), $(ab -V | head -n 1 | sed 's/^This is //; s/ <.*//')"
+    echo "- load average at start: $LOAD_START; at end: $load_end"
+    echo
+    echo "## How it was measured"
+    echo
+    echo "- One httpd on loopback, one child, a virtual host per key size; access log off, LogLevel warn;"
+    echo "  \`MCPCredentialsMintRate off\`, \`MCPCredentialsRateCache none\`; Basic auth from a SHA-1 htpasswd."
+    echo "- Mints: \`POST /mcp-credentials/token\` with \`$BODY\`, wrk -t1 -cC. Baseline: bench/rsa_speed.c"
+    echo "  (EVP_DigestSignInit + EVP_DigestSign, RS512 PKCS#1 v1.5, one EVP_MD_CTX per thread on a shared"
+    echo "  EVP_PKEY), 1 thread against c=1, 2 threads against the others. The best concurrency is the"
+    echo "  one with the best ratio among c >= 2."
+    echo "- Pairs: wrk -t2 -c$PAIR_CONC, GET. The bearer pairs send the same Authorization header to both paths."
+    echo "- wrk runs on the same two cores as httpd; the raw loop has them to itself."
+    echo "- Memory: a fresh httpd, ab -k -c $MEM_CONC; VmRSS of the single worker."
+    echo
+    echo "<details><summary>Every slice</summary>"
+    echo
+    echo '```'
+    cat "$WORK/slices"
+    echo '```'
+    echo "</details>"
+} >"$RESULTS.tmp"
+mv "$RESULTS.tmp" "$RESULTS"
+echo
+sed -n '/^| figure/,/^Targets met/p' "$RESULTS"
+say "written to ${RESULTS#"$ROOT"/}"
+[ -z "$ERRORS" ] || exit 1
+if [ "${BENCH_STRICT:-0}" = 1 ] && [ "$MISSED" -gt 0 ]; then exit 1; fi
+exit 0

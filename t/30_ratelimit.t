@@ -1,0 +1,31 @@
+# MCPCredentialsMintRate: a user may mint N tokens a period, counted across
+# every child; then 429 with Retry-After, while other users still mint.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test;
+use Apache::TestUtil qw(t_cmp);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use MCPTest qw(mint_json);
+
+plan tests => 10;
+
+for my $i (1 .. 3) {
+    my ($res, $data) = mint_json('/limited', 'carol', {expiresIn => 'P7D'});
+    ok t_cmp($res->code, 200, "mint $i of 3 passes");
+}
+my ($res, $data) = mint_json('/limited', 'carol', {expiresIn => 'P7D'});
+ok t_cmp($res->code, 429, 'the fourth mint within the hour is refused');
+ok t_cmp($data && $data->{error}, 'rate_limited', 'with the error code rate_limited');
+my $retry = $res->header('Retry-After') // '';
+ok $retry =~ /^\d+$/ && $retry >= 1 && $retry <= 3600;
+ok t_cmp($res->header('Cache-Control'), 'no-store', 'the refusal is not cached');
+ok t_cmp($data && $data->{message}, qr/try again in \d+ seconds/, 'the message says when');
+
+($res) = mint_json('/limited', 'bob', {expiresIn => 'P7D'});
+ok t_cmp($res->code, 200, 'another user is not limited by carol');
+
+# Invalid requests are refused before they count.
+($res) = mint_json('/limited', 'bob', {expiresIn => 'P9999D'});
+ok t_cmp($res->code, 400, 'an invalid request is a 400, not a 429');

@@ -1,0 +1,336 @@
+#!/usr/bin/env bash
+# End-to-end tests: a real MCP server (t/e2e/mcp-server.mjs, built with
+# @modelcontextprotocol/sdk, on 127.0.0.1 only) behind httpd with
+# mod_mcp_credentials and mod_proxy, driven by real MCP clients (the SDK's
+# Streamable HTTP and SSE clients, mcp-remote over stdio) and by plain HTTP
+# requests for the failure cases.  The tests themselves are t/e2e/*.test.mjs
+# (node:test); this script sets the stage and tears it down.
+#
+# Run from anywhere after `make module tool` and `npm ci`:   ./t/e2e/run.sh
+# (or ./t/e2e/run.sh t/e2e/20-refusals.test.mjs for one file).
+# Ends with "e2e: N passed, M failed"; exits non-zero on any failure.
+#
+# Everything it writes goes to a temporary directory under /tmp (the httpd
+# workers run as nobody and must read part of it), removed at the end;
+# E2E_KEEP=1 keeps it (its path is printed) to look at the logs.
+# HTTPD, MCP_TOKEN, SYSPYTHON, NODE and E2E_MODULE (the .so) override what
+# is used.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+here=$root/t/e2e
+HTTPD=${HTTPD:-/usr/sbin/apache2}
+TOOL=${MCP_TOKEN:-$root/build/mcp-token}
+MODULE=${E2E_MODULE:-$root/.libs/mod_mcp_credentials.so}
+PY=${SYSPYTHON:-/usr/bin/python3}
+NODE=${NODE:-node}
+MODDIR=${MODDIR:-/usr/lib/apache2/modules}
+# The node test run (about 20 s) gets this many seconds; setup and teardown
+# are bounded too (10 s waits, 5 s stops), so nothing hangs for long.
+TEST_TIMEOUT=${E2E_TIMEOUT:-90}
+
+die() { echo "e2e: $*" >&2; echo "e2e: 0 passed, 1 failed"; exit 1; }
+
+[ -x "$TOOL" ] || die "$TOOL is missing: run make tool first"
+[ -f "$MODULE" ] || die "$MODULE is missing: run make module first"
+[ -x "$HTTPD" ] || die "$HTTPD is missing: apt-get install apache2"
+[ -x "$root/node_modules/.bin/mcp-remote" ] ||
+    die "node_modules/.bin/mcp-remote is missing: run npm ci (make deps)"
+[ -d "$root/node_modules/@modelcontextprotocol/sdk" ] ||
+    die "@modelcontextprotocol/sdk is missing: run npm ci (make deps)"
+"$PY" -c 'import jwt' 2>/dev/null ||
+    die "$PY cannot import jwt: apt-get install python3-jwt"
+command -v htpasswd >/dev/null || die "htpasswd is missing: apt-get install apache2-utils"
+id nobody >/dev/null 2>&1 || die "no user nobody for the httpd workers"
+worker_group=nogroup
+getent group nogroup >/dev/null || worker_group=$(id -gn nobody)
+
+work=$(mktemp -d /tmp/mcp-e2e.XXXXXX)
+httpd_pid=
+backend_pid=
+conf=$work/httpd.conf
+
+# stop PID WHAT: TERM, then KILL after 5 s; waits for it (no job notice).
+stop() {
+    local pid=$1
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+        echo "e2e: $2 did not stop within 5 s: killing it" >&2
+        kill -KILL "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local rc=$?
+    set +e
+    # The MCP server first: the SSE streams httpd proxies end with it, so
+    # no httpd child waits on them.
+    stop "$backend_pid" "the MCP server"
+    stop "$httpd_pid" "httpd"
+    if [ "${E2E_KEEP:-0}" = 1 ]; then
+        echo "e2e: kept $work" >&2
+    else
+        rm -rf "$work"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# quiet COMMAND...: its output goes to setup.log, shown when it fails.
+quiet() {
+    "$@" >>"$work/setup.log" 2>&1 || {
+        cat "$work/setup.log" >&2
+        die "setup failed: $*"
+    }
+}
+
+# The workers (nobody) read htpasswd, the revocation file and the document
+# root; the keys stay root-only (0600): httpd reads them as root at startup.
+chmod 755 "$work"
+mkdir -p "$work/htdocs" "$work/keys" "$work/mcp-remote"
+chmod 755 "$work/htdocs" "$work/keys"
+echo e2e >"$work/htdocs/index.html"
+
+# --- keys: current signs, previous verifies from the start, next takes over
+# in the rotation test, stranger is in no configuration.
+for k in current previous next stranger; do
+    quiet "$TOOL" keygen --bits 2048 "$work/keys/$k.pem"
+    quiet openssl pkey -in "$work/keys/$k.pem" -pubout -out "$work/keys/$k.pub.pem"
+done
+
+# --- users: alice (user and admin), bob (user), carol (a role, not ROLE_USER).
+quiet htpasswd -cbB -C 4 "$work/htpasswd" alice alice-pw
+quiet htpasswd -bB -C 4 "$work/htpasswd" bob bob-pw
+quiet htpasswd -bB -C 4 "$work/htpasswd" carol carol-pw
+cat >"$work/groups" <<'EOF'
+ROLE_USER: alice bob
+ROLE_ADMIN: alice
+ROLE_GUEST: carol
+EOF
+chmod 644 "$work/htpasswd" "$work/groups"
+
+# --- the revocation file, as the tool creates it (0644, replaced by rename).
+quiet "$TOOL" revoke --file "$work/revoked" 00000000-0000-4000-8000-000000000000
+
+# --- free loopback ports for httpd and the MCP server.
+read -r port backend_port < <("$PY" - <<'EOF'
+import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))
+EOF
+)
+
+# --- the key ring lives in its own file, which the rotation test rewrites
+# before `apache2 -k graceful`.
+cat >"$work/keys.conf" <<EOF
+MCPCredentialsSigningKey $work/keys/current.pem
+MCPCredentialsVerifyKey $work/keys/previous.pub.pem
+EOF
+
+cat >"$conf" <<EOF
+# Generated by t/e2e/run.sh
+ServerRoot "$work"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$port
+PidFile "$work/httpd.pid"
+DefaultRuntimeDir "$work"
+User nobody
+Group $worker_group
+
+LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
+LoadModule authn_core_module $MODDIR/mod_authn_core.so
+LoadModule authn_file_module $MODDIR/mod_authn_file.so
+LoadModule authz_core_module $MODDIR/mod_authz_core.so
+LoadModule authz_user_module $MODDIR/mod_authz_user.so
+LoadModule auth_basic_module $MODDIR/mod_auth_basic.so
+LoadModule headers_module $MODDIR/mod_headers.so
+LoadModule proxy_module $MODDIR/mod_proxy.so
+LoadModule proxy_http_module $MODDIR/mod_proxy_http.so
+LoadModule mime_module $MODDIR/mod_mime.so
+LoadModule mcp_credentials_module $MODULE
+
+TypesConfig /etc/mime.types
+DocumentRoot "$work/htdocs"
+<Directory />
+    Require all denied
+</Directory>
+<Directory "$work/htdocs">
+    Require all granted
+</Directory>
+
+# Exactly two children, never more and never replaced by the MPM on its own
+# (MaxRequestWorkers / ThreadsPerChild = 2, spare-thread limits that never
+# trigger): a child is only born at startup, at a graceful restart, or when
+# a test kills one on purpose.  ServerLimit leaves room for the children of
+# an old generation that still proxy SSE streams after a graceful restart.
+ServerLimit 8
+StartServers 2
+ThreadsPerChild 25
+MaxRequestWorkers 50
+MinSpareThreads 1
+MaxSpareThreads 50
+MaxConnectionsPerChild 0
+GracefulShutdownTimeout 5
+
+ErrorLog "$work/error_log"
+LogLevel warn mcp_credentials:info
+LogFormat "%h %u \"%r\" %>s jti=%{MCP_TOKEN_JTI}n" e2e
+CustomLog "$work/access_log" e2e
+
+Include "$work/keys.conf"
+MCPBearerResourceMetadata On
+MCPBearerRevokedTokens "$work/revoked"
+
+# Where people mint their tokens (Basic auth, roles from the group file).
+<Location /mcp-credentials>
+    AuthType Basic
+    AuthName "MCP credentials"
+    AuthBasicProvider file
+    AuthUserFile "$work/htpasswd"
+    Require valid-user
+    SetHandler mcp-credentials
+    MCPCredentials On
+    MCPCredentialsLoginURL none
+    MCPCredentialsMaxLifetime P30D
+    MCPCredentialsRolesFrom groupfile "$work/groups"
+</Location>
+<Location /mcp-credentials/jwks.json>
+    Require all granted
+</Location>
+
+# The credentials handler behind a bearer token: a stolen token must not
+# mint its own successors, so this answers 403.
+<Location /bearer-mint>
+    AuthType mcp-bearer
+    AuthName "mcp"
+    Require valid-user
+    SetHandler mcp-credentials
+    MCPCredentials On
+    MCPCredentialsLoginURL none
+    MCPCredentialsRolesFrom groupfile "$work/groups"
+</Location>
+
+ProxyTimeout 60
+
+# Everything the MCP server answers is guarded.
+<LocationMatch "^/(mcp|sse|messages)(/|$)">
+    AuthType mcp-bearer
+    AuthName "mcp"
+    AuthzSendForbiddenOnFailure On
+    Require mcp-authority ROLE_USER
+    MCPBearerPassUser X-MCP-User
+    MCPBearerPassAuthorities X-MCP-Authorities
+    MCPBearerForwardToken Off
+</LocationMatch>
+# A control for MCPBearerForwardToken Off: here the token goes on.
+<Location /mcp/forward>
+    MCPBearerForwardToken On
+</Location>
+
+ProxyPass        /mcp      http://127.0.0.1:$backend_port/mcp
+ProxyPassReverse /mcp      http://127.0.0.1:$backend_port/mcp
+ProxyPass        /sse      http://127.0.0.1:$backend_port/sse flushpackets=on
+ProxyPass        /messages http://127.0.0.1:$backend_port/messages
+EOF
+
+"$HTTPD" -f "$conf" -t >"$work/configtest.log" 2>&1 || {
+    cat "$work/configtest.log" >&2
+    die "the generated configuration does not pass apache2 -t"
+}
+
+# --- start the MCP server, then httpd, and wait until both answer.
+(cd "$root" && MCP_SERVER_PORT=$backend_port exec "$NODE" "$here/mcp-server.mjs") \
+    >"$work/backend.log" 2>&1 &
+backend_pid=$!
+"$HTTPD" -f "$conf" -DFOREGROUND >"$work/httpd.out" 2>&1 &
+httpd_pid=$!
+
+wait_for() { # wait_for WHAT URL EXPECTED-STATUS PID
+    local what=$1 url=$2 want=$3 pid=$4 got
+    for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || {
+            cat "$work/backend.log" "$work/httpd.out" "$work/error_log" 2>/dev/null >&2
+            die "$what exited before it answered"
+        }
+        got=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)
+        [ "$got" = "$want" ] && return 0
+        sleep 0.1
+    done
+    die "$what did not answer $want at $url within 10 s (last: $got)"
+}
+wait_for "the MCP server" "http://127.0.0.1:$backend_port/nothing" 404 "$backend_pid"
+wait_for "httpd" "http://127.0.0.1:$port/index.html" 200 "$httpd_pid"
+
+# --- the tests: one file at a time, in this order (30 revokes tokens, 40
+# rotates the keys, 90 reads the logs all of them wrote).  Arguments name a
+# subset of the files, to debug one of them.
+tests=(
+    "$here/10-clients.test.mjs"
+    "$here/20-refusals.test.mjs"
+    "$here/30-revocation.test.mjs"
+    "$here/40-rotation.test.mjs"
+    "$here/90-logs.test.mjs"
+)
+if [ $# -gt 0 ]; then
+    tests=()
+    for f in "$@"; do tests+=("$(cd "$(dirname "$f")" && pwd)/$(basename "$f")"); done
+fi
+
+export E2E_BASE="http://127.0.0.1:$port"
+export E2E_BACKEND="http://127.0.0.1:$backend_port"
+export E2E_WORK=$work
+export E2E_HTTPD=$HTTPD
+export E2E_HTTPD_CONF=$conf
+export E2E_KEYS_CONF=$work/keys.conf
+export E2E_KEYS=$work/keys
+export E2E_REVOKED=$work/revoked
+export E2E_ERROR_LOG=$work/error_log
+export E2E_ACCESS_LOG=$work/access_log
+export E2E_TOOL=$TOOL
+export E2E_PYTHON=$PY
+export E2E_MCP_REMOTE=$root/node_modules/.bin/mcp-remote
+export E2E_MCP_REMOTE_DIR=$work/mcp-remote
+
+log=$work/tap.log
+set +e
+(cd "$root" && timeout --kill-after=5 "$TEST_TIMEOUT" \
+    "$NODE" --test --test-concurrency=1 --test-reporter=tap "${tests[@]}") 2>&1 |
+    tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+count() { sed -n "s/^# $1 \\([0-9][0-9]*\\)\$/\\1/p" "$log" | tail -1; }
+total=$(count tests)
+passed=$(count pass)
+failed=$(count fail)
+cancelled=$(count cancelled)
+skipped=$(count skipped)
+todo=$(count todo)
+passed=${passed:-0}
+bad=$(( ${failed:-0} + ${cancelled:-0} + ${skipped:-0} + ${todo:-0} ))
+
+if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+    echo "e2e: the tests did not finish within ${TEST_TIMEOUT} s" >&2
+    bad=$((bad + 1))
+elif [ "$status" != 0 ] && [ "$bad" = 0 ]; then
+    echo "e2e: node --test exited $status" >&2
+    bad=1
+fi
+if [ -z "$total" ] || [ "$passed" = 0 ]; then
+    echo "e2e: no test ran" >&2
+    bad=$((bad + 1))
+fi
+if [ "$bad" != 0 ]; then
+    echo "e2e: last lines of the httpd error log:" >&2
+    tail -n 30 "$work/error_log" 2>/dev/null | sed 's/^/#   /' >&2
+    echo "e2e: MCP server log:" >&2
+    tail -n 20 "$work/backend.log" 2>/dev/null | sed 's/^/#   /' >&2
+fi
+echo "e2e: $passed passed, $bad failed"
+[ "$bad" = 0 ]
