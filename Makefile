@@ -16,7 +16,12 @@ LIBS        := -lcjson -lcrypto
 ifeq ($(SANITIZE),1)
 SAN_CFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer
 SAN_LDFLAGS := -fsanitize=address,undefined
+# httpd itself is not instrumented: every suite runs it through a wrapper
+# that preloads the sanitizer runtimes.
+export MCP_HTTPD := $(CURDIR)/scripts/httpd-asan
 endif
+# Objects remember whether they were built with the sanitizers.
+FLAGS_STAMP := build/flags-$(if $(filter 1,$(SANITIZE)),sanitize,plain)
 
 JWT_SRC     := $(sort $(wildcard jwt/*.c))
 LIB_SRC     := $(sort $(wildcard lib/*.c))
@@ -49,10 +54,17 @@ deps: ## install what is missing (Debian packages, npm packages from the lock fi
 
 module: $(MODULE) ## build mod_mcp_credentials.so with apxs
 
-$(EMBEDDED): scripts/embed.pl $(TEMPLATES) | build
-	$(PERL) scripts/embed.pl $@ $(TEMPLATES)
+$(FLAGS_STAMP): | build
+	@rm -f build/flags-*
+	@$(MAKE) --no-print-directory clean-objects >/dev/null
+	@mkdir -p build && touch $@
 
-$(MODULE): $(GLUE_SRC) $(GLUE_HDR) $(EMBEDDED) $(UNIT_SRC) $(UNIT_HDR)
+$(EMBEDDED): scripts/embed.pl $(TEMPLATES) $(FLAGS_STAMP) | build
+	@$(PERL) scripts/embed.pl $@ $(TEMPLATES)
+
+$(MODULE): $(GLUE_SRC) $(GLUE_HDR) $(EMBEDDED) $(UNIT_SRC) $(UNIT_HDR) \
+           $(FLAGS_STAMP)
+	@echo "  APXS    $@"
 	@$(APXS) -c -o mod_mcp_credentials.la \
 	  $(addprefix -Wc$(comma),$(CSTD) $(WARN) $(SAN_CFLAGS) -I. -Ijwt -Ilib) \
 	  $(addprefix -Wl$(comma),$(SAN_LDFLAGS)) \
@@ -64,14 +76,17 @@ comma := ,
 
 tool: $(TOOL) ## build the operator's tool mcp-token
 
-$(TOOL): tools/mcp-token.c $(UNIT_SRC) $(UNIT_HDR) | build
-	$(CC) $(ALL_CFLAGS) -o $@ tools/mcp-token.c $(UNIT_SRC) $(SAN_LDFLAGS) $(LIBS)
+$(TOOL): tools/mcp-token.c $(UNIT_SRC) $(UNIT_HDR) $(FLAGS_STAMP) | build
+	@echo "  CC      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ tools/mcp-token.c $(UNIT_SRC) $(SAN_LDFLAGS) $(LIBS)
 
 build build/unit:
 	mkdir -p $@
 
-build/unit/%: t/unit/%.c t/unit/unit.h $(UNIT_SRC) $(UNIT_HDR) | build/unit
-	$(CC) $(ALL_CFLAGS) -It/unit -o $@ $< $(UNIT_SRC) $(SAN_LDFLAGS) $(LIBS)
+build/unit/%: t/unit/%.c t/unit/unit.h $(UNIT_SRC) $(UNIT_HDR) $(FLAGS_STAMP) \
+              | build/unit
+	@echo "  CC      $@"
+	@$(CC) $(ALL_CFLAGS) -It/unit -o $@ $< $(UNIT_SRC) $(SAN_LDFLAGS) $(LIBS)
 
 unit: $(UNIT_TESTS) ## run the unit tests (no httpd)
 	@fail=0; for t in $(UNIT_TESTS); do \
@@ -81,10 +96,10 @@ interop: tool ## cross-check tokens with PyJWT, Crypt::JWT and openssl
 	@./t/interop/run.sh
 
 apache-test: module ## run the Apache::Test suite (fails if fewer tests ran than planned)
-	@$(if $(filter 1,$(SANITIZE)),MCP_HTTPD=$(CURDIR)/scripts/httpd-asan) ./t/run-apache-test.sh
+	@./t/run-apache-test.sh
 
 e2e: all ## real MCP clients through httpd and the module (node, mcp-remote)
-	@./t/e2e/run.sh
+	@HTTPD=$${MCP_HTTPD:-/usr/sbin/apache2} ./t/e2e/run.sh
 
 browser: all ## the page in headless Chromium (playwright-core)
 	@./t/browser/run.sh
@@ -99,9 +114,8 @@ fuzz: ## run every libFuzzer target for FUZZ_SECONDS (ASan, UBSan)
 fuzz-regress: ## run every fuzzer over its corpus and regression inputs only
 	@./fuzz/run.sh --regress
 
-sanitize: deps ## unit and Apache::Test suites with ASan and UBSan (make test SANITIZE=1 also works)
-	@$(MAKE) --no-print-directory clean-objects
-	@$(MAKE) --no-print-directory SANITIZE=1 all unit apache-test
+sanitize: deps ## every suite with the module and units built with ASan and UBSan
+	@$(MAKE) --no-print-directory SANITIZE=1 test
 
 valgrind: deps module ## the Apache::Test suite with httpd -X under valgrind
 	@./t/run-valgrind.sh
@@ -121,7 +135,7 @@ install: module ## install the module and Debian-style mcp_credentials.load/.con
 
 # Objects only: a SANITIZE=1 build must not link objects built without it.
 clean-objects:
-	rm -rf build/unit build/embedded.* build/mcp-token .libs *.la *.lo *.slo \
+	rm -rf build/unit build/embedded.* build/mcp-token build/flags-* .libs *.la *.lo *.slo \
 	  jwt/.libs lib/.libs jwt/*.lo jwt/*.slo lib/*.lo lib/*.slo build/.libs
 
 clean: ## remove what the build made

@@ -13,7 +13,10 @@
 #include "apr_thread_mutex.h"
 #include "mpm_common.h"
 
+#include <openssl/evp.h>
+
 #include "revocation.h"
+#include "token_cache.h"
 
 #define WELL_KNOWN "/.well-known/oauth-protected-resource"
 
@@ -200,12 +203,16 @@ int mcp_bearer_monitor(apr_pool_t *pconf, server_rec *s)
 
 /* Each child starts from the parent's list and looks at the file on its
  * first request. */
+static void cache_child_init(apr_pool_t *pchild, server_rec *s,
+                             mcp_server_conf *conf);
+
 void mcp_bearer_child_init(apr_pool_t *pchild, server_rec *s)
 {
     for (; s; s = s->next) {
         mcp_server_conf *conf = mcp_server_config(s);
         const struct mcp_revocation_state *parent = conf->revoked_parent;
         struct mcp_revocation_state *st;
+        cache_child_init(pchild, s, conf);
         if (!conf->revoked_path)
             continue;
         st = new_state(pchild, conf);
@@ -229,7 +236,7 @@ void mcp_bearer_child_init(apr_pool_t *pchild, server_rec *s)
     }
 }
 
-static int is_revoked(request_rec *r, const mcp_jwt_verified *v)
+static int is_revoked(request_rec *r, const mcp_cached_token *t)
 {
     mcp_server_conf *conf = mcp_server_config(r->server);
     struct mcp_revocation_state *st = conf->revoked;
@@ -241,8 +248,8 @@ static int is_revoked(request_rec *r, const mcp_jwt_verified *v)
         apr_thread_mutex_lock(st->lock);
         refresh_revocations(r->server, r->pool, conf, st);
     }
-    revoked = mcp_revocation_is_revoked(st->list, v->jti, v->sub,
-                                        v->has_iat ? v->iat : INT64_MIN);
+    revoked = mcp_revocation_is_revoked(st->list, t->jti, t->sub,
+                                        t->has_iat ? t->iat : INT64_MIN);
     if (st->lock)
         apr_thread_mutex_unlock(st->lock);
     return revoked;
@@ -357,18 +364,159 @@ static int refuse(request_rec *r, const char *why)
     return HTTP_UNAUTHORIZED;
 }
 
+/* ------------------------------------------------------------------ */
+/* Verified-token cache                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Per child and server: tokens already verified, keyed by a SHA-256 of
+ * the token and of the issuer and audience it was checked against.  The
+ * request threads of a child share it under a mutex held for a lookup or
+ * an insert (microseconds).  A graceful restart starts new children, so a
+ * key removed from the ring takes its cached tokens with it; exp, nbf and
+ * revocation are checked on every request, cached or not.
+ */
+struct mcp_bearer_cache {
+    apr_thread_mutex_t *lock;
+    mcp_token_cache *tokens;
+};
+
+static apr_status_t cache_cleanup(void *cache)
+{
+    mcp_token_cache_free(((struct mcp_bearer_cache *)cache)->tokens);
+    return APR_SUCCESS;
+}
+
+static void cache_child_init(apr_pool_t *pchild, server_rec *s,
+                             mcp_server_conf *conf)
+{
+    struct mcp_bearer_cache *c;
+    int size = conf->bearer_cache_size >= 0 ? conf->bearer_cache_size
+                                            : MCP_DEFAULT_BEARER_CACHE;
+    conf->bearer_cache = NULL;
+    if (size <= 0)
+        return;
+    c = apr_pcalloc(pchild, sizeof(*c));
+    if (apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT,
+                                pchild) != APR_SUCCESS ||
+        !(c->tokens = mcp_token_cache_create((size_t)size))) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "MCPBearerCache: cannot create the cache; every "
+                     "request verifies its token");
+        return;
+    }
+    apr_pool_cleanup_register(pchild, c, cache_cleanup,
+                              apr_pool_cleanup_null);
+    conf->bearer_cache = c;
+}
+
+static void cache_key(const char *token, const mcp_jwt_verify_opts *opts,
+                      unsigned char key[MCP_TOKEN_CACHE_KEY_LEN])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    const char *iss = opts->issuer ? opts->issuer : "";
+    const char *aud = opts->audience ? opts->audience : "";
+    unsigned int n = 0;
+
+    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
+        !EVP_DigestUpdate(ctx, iss, strlen(iss) + 1) ||
+        !EVP_DigestUpdate(ctx, aud, strlen(aud) + 1) ||
+        !EVP_DigestUpdate(ctx, token, strlen(token)) ||
+        !EVP_DigestFinal_ex(ctx, key, &n))
+        memset(key, 0, MCP_TOKEN_CACHE_KEY_LEN);
+    EVP_MD_CTX_free(ctx);
+}
+
+/* A copy, in the request pool, of a cached token still valid now. */
+static int cache_lookup(request_rec *r, struct mcp_bearer_cache *c,
+                        const unsigned char *key,
+                        const mcp_jwt_verify_opts *opts,
+                        mcp_cached_token *out)
+{
+    const mcp_cached_token *hit;
+    const char **roles;
+    size_t i;
+    int found = 0;
+
+    apr_thread_mutex_lock(c->lock);
+    hit = mcp_token_cache_get(c->tokens, key, opts->now - opts->leeway);
+    if (hit && !(hit->has_nbf && opts->now + opts->leeway < hit->nbf)) {
+        *out = *hit;
+        out->sub = apr_pstrdup(r->pool, hit->sub);
+        out->jti = hit->jti ? apr_pstrdup(r->pool, hit->jti) : NULL;
+        roles = apr_palloc(r->pool, sizeof(char *) * (hit->n_authorities + 1));
+        for (i = 0; i < hit->n_authorities; i++)
+            roles[i] = apr_pstrdup(r->pool, hit->authorities[i]);
+        roles[hit->n_authorities] = NULL;
+        out->authorities = roles;
+        found = 1;
+    }
+    apr_thread_mutex_unlock(c->lock);
+    return found;
+}
+
+/* ------------------------------------------------------------------ */
+/* Verification                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Verifies with the JWT unit; on success *out holds the token's claims in
+ * the request pool.  Returns NULL or the reason for refusing. */
+static const char *verify_token(request_rec *r, const char *token,
+                                const mcp_jwt_verify_opts *opts,
+                                mcp_cached_token *out)
+{
+    const mcp_jwt_key *const *ring;
+    mcp_jwt_verified v;
+    mcp_jwt_status st;
+    apr_size_t n_ring;
+    const char **roles;
+    int i, n;
+
+    ring = mcp_key_ring(r->server, &n_ring);
+    st = mcp_jwt_verify(token, strlen(token), ring, n_ring, opts, &v);
+    if (st != MCP_JWT_OK)
+        return mcp_jwt_status_text(st);
+    if (!v.sub || !mcp_role_is_valid(v.sub, strlen(v.sub))) {
+        mcp_jwt_verified_clear(&v);
+        return "the token names no valid subject";
+    }
+    n = v.authorities ? cJSON_GetArraySize(v.authorities) : 0;
+    roles = apr_palloc(r->pool, sizeof(char *) * (n + 1));
+    for (i = 0; i < n; i++) {
+        const char *role = cJSON_GetArrayItem(v.authorities, i)->valuestring;
+        if (!mcp_role_is_valid(role, strlen(role))) {
+            mcp_jwt_verified_clear(&v);
+            return "the token holds an invalid authority";
+        }
+        roles[i] = apr_pstrdup(r->pool, role);
+    }
+    roles[n] = NULL;
+    memset(out, 0, sizeof(*out));
+    out->sub = apr_pstrdup(r->pool, v.sub);
+    out->jti = v.jti ? apr_pstrdup(r->pool, v.jti) : NULL;
+    out->iat = v.iat;
+    out->has_iat = v.has_iat;
+    out->nbf = v.nbf;
+    out->has_nbf = v.has_nbf;
+    out->exp = v.exp;
+    out->authorities = roles;
+    out->n_authorities = (size_t)n;
+    mcp_jwt_verified_clear(&v);
+    return NULL;
+}
+
 static int check_bearer(request_rec *r)
 {
     mcp_server_conf *sconf;
     mcp_dir_conf *dconf;
-    const mcp_jwt_key *const *ring;
+    struct mcp_bearer_cache *cache;
     mcp_jwt_verify_opts opts;
-    mcp_jwt_verified v;
-    mcp_jwt_status st;
+    mcp_cached_token t;
+    unsigned char key[MCP_TOKEN_CACHE_KEY_LEN];
     bearer_state *state;
-    const char *token, *joined = "";
-    apr_size_t n_ring;
-    int other, i, n;
+    const char *token, *joined = "", *why;
+    size_t i;
+    int other;
 
     if (!is_bearer_type(ap_auth_type(r)))
         return DECLINED;
@@ -387,7 +535,6 @@ static int check_bearer(request_rec *r)
         return HTTP_UNAUTHORIZED;
     }
 
-    ring = mcp_key_ring(r->server, &n_ring);
     memset(&opts, 0, sizeof(opts));
     opts.now = apr_time_sec(apr_time_now());
     opts.leeway = dconf->leeway_set ? dconf->leeway : MCP_DEFAULT_LEEWAY;
@@ -395,40 +542,39 @@ static int check_bearer(request_rec *r)
                                            : sconf->issuer;
     opts.audience = dconf->bearer_audience;
     opts.require_exp = 1;
-    st = mcp_jwt_verify(token, strlen(token), ring, n_ring, &opts, &v);
-    if (st != MCP_JWT_OK)
-        return refuse(r, mcp_jwt_status_text(st));
 
-    if (!v.sub || !mcp_role_is_valid(v.sub, strlen(v.sub))) {
-        mcp_jwt_verified_clear(&v);
-        return refuse(r, "the token names no valid subject");
+    cache = sconf->bearer_cache;
+    if (cache && strlen(token) <= MCP_JWT_MAX_TOKEN_LEN)
+        cache_key(token, &opts, key);
+    else
+        cache = NULL;
+    if (!cache || !cache_lookup(r, cache, key, &opts, &t)) {
+        why = verify_token(r, token, &opts, &t);
+        if (why)
+            return refuse(r, why);
+        if (cache) {
+            apr_thread_mutex_lock(cache->lock);
+            mcp_token_cache_put(cache->tokens, key, &t);
+            apr_thread_mutex_unlock(cache->lock);
+        }
     }
-    if (is_revoked(r, &v)) {
-        mcp_jwt_verified_clear(&v);
+    if (is_revoked(r, &t))
         return refuse(r, "the token has been revoked");
-    }
 
     state = apr_pcalloc(r->pool, sizeof(*state));
-    n = v.authorities ? cJSON_GetArraySize(v.authorities) : 0;
-    state->authorities = apr_array_make(r->pool, n ? n : 1, sizeof(char *));
-    for (i = 0; i < n; i++) {
-        const char *role =
-            cJSON_GetArrayItem(v.authorities, i)->valuestring;
-        if (!mcp_role_is_valid(role, strlen(role))) {
-            mcp_jwt_verified_clear(&v);
-            return refuse(r, "the token holds an invalid authority");
-        }
-        role = apr_pstrdup(r->pool, role);
-        *(const char **)apr_array_push(state->authorities) = role;
-        joined = apr_pstrcat(r->pool, joined, i ? "," : "", role, NULL);
+    state->authorities = apr_array_make(
+        r->pool, t.n_authorities ? (int)t.n_authorities : 1, sizeof(char *));
+    for (i = 0; i < t.n_authorities; i++) {
+        *(const char **)apr_array_push(state->authorities) =
+            t.authorities[i];
+        joined = apr_pstrcat(r->pool, joined, i ? "," : "",
+                             t.authorities[i], NULL);
     }
     ap_set_module_config(r->request_config, &mcp_credentials_module, state);
 
-    r->user = apr_pstrdup(r->pool, v.sub);
-    if (v.jti)
-        apr_table_set(r->notes, "MCP_TOKEN_JTI", v.jti);
-    mcp_jwt_verified_clear(&v);
-
+    r->user = (char *)t.sub;
+    if (t.jti)
+        apr_table_setn(r->notes, "MCP_TOKEN_JTI", t.jti);
     apr_table_setn(r->subprocess_env, "MCP_AUTHORITIES", joined);
     if (dconf->pass_user)
         apr_table_setn(r->headers_in, dconf->pass_user, r->user);

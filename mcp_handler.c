@@ -144,15 +144,19 @@ const char *mcp_public_origin(request_rec *r)
     return origin;
 }
 
-/* A browser's cross-site request: its Origin names another site, or Fetch
- * Metadata says so.  Clients without either header (curl, scripts) pass;
- * they carry their own credentials, not a victim's cookies. */
+/* A browser's cross-site request.  Fetch Metadata decides where the
+ * browser sends it: "same-origin" also covers the "Origin: null" a
+ * browser sends on a form post from a no-referrer page.  Otherwise an
+ * Origin naming another site (or "null") is cross-site.  Clients without
+ * either header (curl, scripts) pass: they carry their own credentials,
+ * not a victim's cookies. */
 static int is_cross_site(request_rec *r)
 {
     const char *origin = apr_table_get(r->headers_in, "Origin");
     const char *site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
-    if (site && !strcasecmp(site, "cross-site"))
-        return 1;
+    if (site)
+        return strcasecmp(site, "same-origin") != 0 &&
+               strcasecmp(site, "none") != 0;
     if (origin && strcasecmp(origin, mcp_public_origin(r)) != 0)
         return 1;
     return 0;
@@ -570,11 +574,13 @@ static int handle_token(request_rec *r, const mcp_dir_conf *dconf)
         return mcp_send_error(r, HTTP_FORBIDDEN, "bearer_not_allowed",
                               "a bearer token cannot mint tokens: sign in "
                               "to the page instead");
-    if (is_cross_site(r))
-        return mcp_send_error(r, HTTP_FORBIDDEN, "cross_site",
-                              "cross-site requests cannot mint tokens");
-
     type = media_type(r);
+    if (is_cross_site(r)) {
+        static const char msg[] = "cross-site requests cannot mint tokens";
+        if (!strcmp(type, MCP_FORM_TYPE))
+            return mcp_form_refusal(r, dconf, HTTP_FORBIDDEN, msg);
+        return mcp_send_error(r, HTTP_FORBIDDEN, "cross_site", msg);
+    }
     if (strcmp(type, JSON_TYPE) && strcmp(type, MCP_FORM_TYPE)) {
         apr_table_setn(r->err_headers_out, "Accept-Post",
                        JSON_TYPE ", " MCP_FORM_TYPE);

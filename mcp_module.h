@@ -23,6 +23,7 @@
 #define MCP_DEFAULT_LOGIN_URL "/login/index.html"
 #define MCP_DEFAULT_MAX_LIFETIME ((apr_int64_t)365 * 86400)
 #define MCP_DEFAULT_LEEWAY 60
+#define MCP_DEFAULT_BEARER_CACHE 1024
 #define MCP_DEFAULT_RATE 30
 #define MCP_DEFAULT_RATE_PERIOD 3600
 #define MCP_BEARER_AUTH_TYPE "mcp-bearer"
@@ -67,6 +68,8 @@ typedef struct {
     struct mcp_revocation_state *revoked; /* per child, from child_init */
     struct mcp_revocation_state *revoked_parent; /* the parent's copy */
     const char *rate_cache;         /* socache spec; main server only */
+    int bearer_cache_size;          /* MCPBearerCache: -1 unset, 0 off */
+    struct mcp_bearer_cache *bearer_cache; /* per child, from child_init */
     apr_array_header_t *forged_headers; /* role headers clients may not send */
 } mcp_server_conf;
 
@@ -172,6 +175,8 @@ int mcp_handle_asset(request_rec *r, const char *name);
 int mcp_handle_token_form(request_rec *r, const mcp_dir_conf *dconf,
                           const char *body, apr_size_t len);
 int mcp_handle_jwks(request_rec *r);
+int mcp_form_refusal(request_rec *r, const mcp_dir_conf *dconf, int status,
+                     const char *msg);
 int mcp_login_handler(request_rec *r);
 int mcp_pages_init(apr_pool_t *pconf, server_rec *s);
 const char *mcp_endpoint_url(request_rec *r);

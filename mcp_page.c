@@ -382,6 +382,14 @@ static int page_with_error(request_rec *r, const mcp_dir_conf *dconf,
     return render(r, status, sconf->pages->page, data);
 }
 
+/* A refused form post answers with the page, not JSON: the person
+ * behind it has a browser without JavaScript. */
+int mcp_form_refusal(request_rec *r, const mcp_dir_conf *dconf, int status,
+                     const char *msg)
+{
+    return page_with_error(r, dconf, status, "csrf", msg);
+}
+
 static apr_status_t token_request_cleanup(void *req)
 {
     mcp_token_request_clear(req);

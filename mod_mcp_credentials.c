@@ -54,6 +54,7 @@ static void *create_server_conf(apr_pool_t *p, server_rec *s)
     conf->forged_headers = apr_array_make(p, 2, sizeof(const char *));
     conf->verify_keys = apr_array_make(p, 2, sizeof(mcp_jwt_key *));
     conf->resource_metadata = -1;
+    conf->bearer_cache_size = -1;
     return conf;
 }
 
@@ -86,6 +87,9 @@ static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     conf->switched_on = add->switched_on;
     conf->page_path = add->page_path ? add->page_path : base->page_path;
     conf->rate_cache = add->rate_cache ? add->rate_cache : base->rate_cache;
+    conf->bearer_cache_size = add->bearer_cache_size >= 0
+                                  ? add->bearer_cache_size
+                                  : base->bearer_cache_size;
     conf->resource_metadata = add->resource_metadata >= 0
                                   ? add->resource_metadata
                                   : base->resource_metadata;
@@ -645,6 +649,23 @@ static const char *set_resource_metadata(cmd_parms *cmd, void *dummy, int on)
     return NULL;
 }
 
+static const char *set_bearer_cache(cmd_parms *cmd, void *dummy,
+                                    const char *arg)
+{
+    char *end;
+    apr_int64_t n = apr_strtoi64(arg, &end, 10);
+    (void)dummy;
+    if (!strcasecmp(arg, "off"))
+        n = 0, end = "";
+    if (end == arg || *end || n < 0 || n > (1 << 20))
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a number of tokens from 0 to "
+                            "1048576, or off",
+                            cmd->cmd->name, arg);
+    mcp_server_config(cmd->server)->bearer_cache_size = (int)n;
+    return NULL;
+}
+
 static const char *set_resource_name(cmd_parms *cmd, void *dummy,
                                      const char *arg)
 {
@@ -749,6 +770,9 @@ static const command_rec mcp_cmds[] = {
                  RSRC_CONF,
                  "Serve RFC 9728 metadata at "
                  "/.well-known/oauth-protected-resource (default Off)"),
+    AP_INIT_TAKE1("MCPBearerCache", set_bearer_cache, NULL, RSRC_CONF,
+                  "Verified tokens each process remembers (default 1024), "
+                  "or off"),
     AP_INIT_TAKE1("MCPBearerResourceName", set_resource_name, NULL,
                   RSRC_CONF,
                   "The resource_name of the metadata (default MCP server)"),

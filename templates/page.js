@@ -159,10 +159,17 @@
       headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' },
       body: JSON.stringify(built.body)
     }).then(function (response) {
+      // A sign-in that has ended: form login redirects to its login page,
+      // Basic answers 401.
+      if (response.redirected || response.status === 401) {
+        showError('lifetime', 'You are no longer signed in. Reload the page to sign in again.');
+        return;
+      }
       return response.json().catch(function () { return {}; }).then(function (answer) {
         if (response.ok && answer.token) { showResult(answer); return; }
-        showError(fieldOf(answer.error), answer.message ||
-          ('The server answered ' + response.status + '.'));
+        showError(fieldOf(answer.error), answer.message || (response.ok
+          ? 'The server sent an unexpected answer. Reload the page and try again.'
+          : 'The server could not make a token (HTTP ' + response.status + '). Try again later.'));
       });
     }).catch(function () {
       showError('lifetime', 'The server could not be reached. Try again.');

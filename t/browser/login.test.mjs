@@ -119,5 +119,27 @@ test('a redirectUrl to another site is ignored; a local one is kept', async (t) 
   assert.equal(new URL(answer.headers().location, env.origin).origin, env.origin);
   await page.waitForLoadState().catch(() => {});
   assert.deepEqual(elsewhere, []);
+  // The fallback here is the Basic-auth page, which refuses this browser.
+  await seen.assertClean([/status of 401/]);
+});
+
+test('when the session has ended, Generate says to sign in again', async (t) => {
+  const { context, page, seen } = await anonymous(t);
+  await page.goto(env.form);
+  await signIn(page, 'alice', 'alice-pw');
+  assert.equal(await page.textContent('#user'), 'alice');
+  await context.clearCookies();
+  await page.getByRole('button', { name: 'Generate token' }).click();
+  const error = page.locator('#lifetime-error');
+  await error.filter({ hasText: /\S/ }).waitFor();
+  assert.match(await error.textContent(), /sign(ed)? in/i, 'a plain message about signing in');
+  assert.doesNotMatch(await error.textContent(), /answered \d+/);
+  assert.equal(await page.locator('#result').isVisible(), false);
+  // Reloading leads to the login page, and back.
+  await page.reload();
+  assert.equal(new URL(page.url()).pathname, '/login/index.html');
+  await signIn(page, 'alice', 'alice-pw');
+  const token = await generate(page, '7 days');
+  assert.equal(decodeJwt(token).claims.sub, 'alice');
   await seen.assertClean();
 });

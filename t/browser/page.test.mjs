@@ -214,7 +214,20 @@ test('unchecking a role gives a token without it', async (t) => {
   token = await generate(page);
   const { claims } = decodeJwt(token);
   assert.ok(!claims.authorities || claims.authorities.length === 0, `no role at all: ${JSON.stringify(claims.authorities)}`);
-  await seen.assertClean();
+
+  // A role the user does not hold (added by script) is refused, and the
+  // message stands next to the roles.
+  await page.evaluate(() => {
+    const box = document.createElement('input');
+    Object.assign(box, { type: 'checkbox', name: 'authorities', value: 'ROLE_GOD', checked: true });
+    document.querySelector('#roles-field ul').appendChild(box);
+  });
+  await page.getByRole('button', { name: 'Generate token' }).click();
+  const error = page.locator('#roles-field #authorities-error');
+  await error.filter({ hasText: /\S/ }).waitFor();
+  assert.match(await error.textContent(), /role you do not hold: ROLE_GOD/);
+  assert.equal((await page.textContent('#lifetime-error')).trim(), '');
+  await seen.assertClean([/status of 400/]);
 
   // bob holds ROLE_USER only, and that is all his page offers.
   const bobContext = await newContext(browser, { user: users.bob });

@@ -19,7 +19,7 @@ MODULE=$ROOT/.libs/mod_mcp_credentials.so
 TOOL=$ROOT/build/mcp-token
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 # The suite holds this many tests; fewer means something was skipped.
-MIN_TESTS=${MIN_TESTS:-25}
+MIN_TESTS=${MIN_TESTS:-35}
 
 say() { printf 'browser: %s\n' "$*" >&2; }
 die() {
@@ -39,15 +39,27 @@ command -v htpasswd >/dev/null || die "missing htpasswd (apache2-utils)"
 
 TMP=$(mktemp -d /tmp/mcp-browser.XXXXXX)
 HTTPD_STARTED=0
+# The processes of our httpd: its parent and every process of its process
+# group (httpd -k start makes the parent a session leader), listed by id.
+httpd_group() {
+    ps -eo pid=,pgid= | awk -v g="$1" '$2 == g { print $1 }'
+}
+stop_httpd() {
+    local pid p
+    pid=$(cat "$TMP/httpd.pid" 2>/dev/null) || return 0
+    [ -n "$pid" ] || return 0
+    "$HTTPD" -f "$TMP/httpd.conf" -k stop >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+        [ -n "$(httpd_group "$pid")" ] || return 0
+        sleep 0.1
+    done
+    # Still there after 10 s: end what is left of it, one id at a time.
+    say "httpd did not stop in 10 s: killing its processes"
+    for p in $(httpd_group "$pid"); do kill -KILL "$p" 2>/dev/null || true; done
+}
 cleanup() {
     local rc=$?
-    if [ "$HTTPD_STARTED" = 1 ] && [ -f "$TMP/httpd.pid" ]; then
-        "$HTTPD" -f "$TMP/httpd.conf" -k stop >/dev/null 2>&1 || true
-        for _ in $(seq 1 50); do
-            [ -f "$TMP/httpd.pid" ] || break
-            sleep 0.1
-        done
-    fi
+    if [ "$HTTPD_STARTED" = 1 ]; then stop_httpd; fi
     if [ -n "${MCP_BROWSER_KEEP:-}" ]; then say "kept $TMP"; else rm -rf "$TMP"; fi
     exit $rc
 }
@@ -214,7 +226,7 @@ fi
 
 start=$(date +%s)
 set +e
-timeout --kill-after=10 120 node --test --test-concurrency=2 --test-timeout=60000 \
+timeout --kill-after=10 180 node --test --test-concurrency=2 --test-timeout=60000 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$TMP/tap.txt" \
     "${files[@]}"

@@ -23,6 +23,10 @@ my $JSON = JSON::PP->new->canonical;
 
 sub json { $JSON }
 
+# The httpd the suite runs: a sanitizer or valgrind wrapper when the run
+# asked for one (make sanitize, make valgrind).
+sub httpd_binary { $ENV{MCP_HTTPD} || '/usr/sbin/apache2' }
+
 sub t_dir { Apache::Test::vars('serverroot') }
 
 sub key_path { t_dir() . "/keys/$_[0]" }
@@ -111,7 +115,7 @@ CONF
     if (!$pid) {
         open STDERR, '>&', \*STDOUT;
         open STDIN, '<', '/dev/null';
-        exec '/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-t';
+        exec httpd_binary(), '-f', "$dir/httpd.conf", '-t';
         exit 127;
     }
     my $timed_out = 0;
@@ -246,7 +250,7 @@ CONF
     {
         local %ENV = (%ENV, %{ $opt{env} || {} });
         delete $ENV{$_} for grep { !defined $ENV{$_} } keys %ENV;
-        $rc = system("/usr/sbin/apache2 -f $dir/httpd.conf -k start "
+        $rc = system(httpd_binary() . " -f $dir/httpd.conf -k start "
             . ">$dir/start.out 2>&1 </dev/null");
     }
     my $self = bless { dir => $dir, port => $port }, 'MCPTest::Httpd';
