@@ -545,7 +545,7 @@ read -r o b ratio cpu _ _ guarded_cpu open_cpu steady < <(summary bearer)
 row "GET 512 B static, mcp-bearer (RSA-3072$cache_note) vs no auth, c=$PAIR_CONC" \
     "$o/s" "$b/s" "**$ratio** (cpu $cpu)" ">= 0.85" "$(verdict "$ratio" "$cpu" "$steady" 0.85)"
 nocache_cpu=""
-if [ "$HAS_CACHE" = 1 ]; then
+if [ "$HAS_CACHE" = 1 ] && [ "$QUICK" != 1 ]; then
     say "the same with MCPBearerCache off"
     measure bearer-nocache ours_slice bearer-nocache @R@ 2 "$PAIR_CONC" \
         "http://127.0.0.1:$PNOCACHE/guarded/small.txt" GET "$BEARER" \
