@@ -102,7 +102,7 @@ e2e: all ## real MCP clients through httpd and the module (node, mcp-remote)
 	@HTTPD=$${MCP_HTTPD:-/usr/sbin/apache2} ./t/e2e/run.sh
 
 browser: all ## the page in headless Chromium (playwright-core)
-	@./t/browser/run.sh
+	@HTTPD=$${MCP_HTTPD:-/usr/sbin/apache2} ./t/browser/run.sh
 
 test: deps ## install, build and run every test
 	@$(MAKE) --no-print-directory all
