@@ -39,7 +39,7 @@ MODULE      := .libs/mod_mcp_credentials.so
 TOOL        := build/mcp-token
 
 .PHONY: all help deps module tool unit interop apache-test e2e browser test \
-        fuzz fuzz-regress sanitize valgrind bench demo install clean
+        load fuzz fuzz-regress fuzz-smoke sanitize valgrind bench demo install clean
 
 FUZZ_SECONDS ?= 10
 
@@ -101,18 +101,25 @@ apache-test: module ## run the Apache::Test suite (fails if fewer tests ran than
 e2e: all ## real MCP clients through httpd and the module (node, mcp-remote)
 	@HTTPD=$${MCP_HTTPD:-/usr/sbin/apache2} ./t/e2e/run.sh
 
+load: all ## LOAD_SECONDS (60) of mixed load at concurrency 64, then a graceful key rotation under load
+	@HTTPD=$${MCP_HTTPD:-/usr/sbin/apache2} ./t/load/run.sh
+
 browser: all ## the page in headless Chromium (playwright-core)
 	@HTTPD=$${MCP_HTTPD:-/usr/sbin/apache2} ./t/browser/run.sh
 
 test: deps ## install, build and run every test
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit interop apache-test e2e browser
+	@$(MAKE) --no-print-directory unit interop apache-test e2e load fuzz-smoke browser
 
 fuzz: ## run every libFuzzer target for FUZZ_SECONDS (ASan, UBSan)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) ./fuzz/run.sh
 
 fuzz-regress: ## run every fuzzer over its corpus and regression inputs only
 	@./fuzz/run.sh --regress
+
+fuzz-smoke: ## the regression inputs, then a few seconds of fuzzing per target (in make test)
+	@./fuzz/run.sh --regress
+	@FUZZ_SECONDS=3 ./fuzz/run.sh
 
 sanitize: deps ## every suite with the module and units built with ASan and UBSan
 	@$(MAKE) --no-print-directory SANITIZE=1 test

@@ -345,28 +345,49 @@ static const char *check_claim_text(cmd_parms *cmd, const char *arg)
     return NULL;
 }
 
-static const char *set_issuer(cmd_parms *cmd, void *dummy, const char *arg)
+/* A text claim and its _set flag, side by side in a configuration record:
+ * MCPCredentialsIssuer/Audience (server), MCPBearerIssuer/Audience
+ * (directory) share one setter. */
+typedef struct {
+    size_t value;
+    size_t set;
+} claim_field;
+
+#define CLAIM_FIELD(type, f)                                                  \
+    {APR_OFFSETOF(type, f), APR_OFFSETOF(type, f##_set)}
+
+/* Read-only after all, though not const: command_rec's cmd_data is a plain
+ * pointer. */
+static claim_field issuer_field = CLAIM_FIELD(mcp_server_conf, issuer);
+static claim_field audience_field =
+    CLAIM_FIELD(mcp_server_conf, audience);
+static claim_field bearer_issuer_field =
+    CLAIM_FIELD(mcp_dir_conf, bearer_issuer);
+static claim_field bearer_audience_field =
+    CLAIM_FIELD(mcp_dir_conf, bearer_audience);
+
+static const char *set_claim(cmd_parms *cmd, char *record, const char *arg)
 {
-    mcp_server_conf *conf = mcp_server_config(cmd->server);
+    const claim_field *f = cmd->info;
     const char *err = check_claim_text(cmd, arg);
-    (void)dummy;
     if (err)
         return err;
-    conf->issuer = arg;
-    conf->issuer_set = 1;
+    *(const char **)(record + f->value) = arg;
+    *(int *)(record + f->set) = 1;
     return NULL;
 }
 
-static const char *set_audience(cmd_parms *cmd, void *dummy, const char *arg)
+static const char *set_server_claim(cmd_parms *cmd, void *dummy,
+                                    const char *arg)
 {
-    mcp_server_conf *conf = mcp_server_config(cmd->server);
-    const char *err = check_claim_text(cmd, arg);
     (void)dummy;
-    if (err)
-        return err;
-    conf->audience = arg;
-    conf->audience_set = 1;
-    return NULL;
+    return set_claim(cmd, (char *)mcp_server_config(cmd->server), arg);
+}
+
+static const char *set_dir_claim(cmd_parms *cmd, void *dirconf,
+                                 const char *arg)
+{
+    return set_claim(cmd, dirconf, arg);
 }
 
 static const char *set_public_url(cmd_parms *cmd, void *dummy,
@@ -584,30 +605,6 @@ static const char *set_leeway(cmd_parms *cmd, void *dirconf,
     return NULL;
 }
 
-static const char *set_bearer_issuer(cmd_parms *cmd, void *dirconf,
-                                     const char *arg)
-{
-    mcp_dir_conf *conf = dirconf;
-    const char *err = check_claim_text(cmd, arg);
-    if (err)
-        return err;
-    conf->bearer_issuer = arg;
-    conf->bearer_issuer_set = 1;
-    return NULL;
-}
-
-static const char *set_bearer_audience(cmd_parms *cmd, void *dirconf,
-                                       const char *arg)
-{
-    mcp_dir_conf *conf = dirconf;
-    const char *err = check_claim_text(cmd, arg);
-    if (err)
-        return err;
-    conf->bearer_audience = arg;
-    conf->bearer_audience_set = 1;
-    return NULL;
-}
-
 /* MCPBearerPassUser / MCPBearerPassAuthorities: a header for the backend,
  * whose client-sent copies are removed on the whole server. */
 static const char *set_pass_header(cmd_parms *cmd, void *dirconf,
@@ -715,9 +712,11 @@ static const command_rec mcp_cmds[] = {
                   ACCESS_CONF,
                   "Longest lifetime a token may be given, as a Spring Boot "
                   "duration (default P365D)"),
-    AP_INIT_TAKE1("MCPCredentialsIssuer", set_issuer, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("MCPCredentialsIssuer", set_server_claim, &issuer_field,
+                  RSRC_CONF,
                   "The iss claim of minted tokens (default activeviam)"),
-    AP_INIT_TAKE1("MCPCredentialsAudience", set_audience, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("MCPCredentialsAudience", set_server_claim, &audience_field,
+                  RSRC_CONF,
                   "The aud claim of minted tokens (default none)"),
     AP_INIT_TAKE1("MCPCredentialsPublicURL", set_public_url, NULL, RSRC_CONF,
                   "The public origin scheme://host[:port] of this server "
@@ -749,10 +748,11 @@ static const command_rec mcp_cmds[] = {
     AP_INIT_TAKE1("MCPBearerLeeway", set_leeway, NULL, ACCESS_CONF,
                   "Seconds of clock skew allowed on exp and nbf (default "
                   "60)"),
-    AP_INIT_TAKE1("MCPBearerIssuer", set_bearer_issuer, NULL, ACCESS_CONF,
+    AP_INIT_TAKE1("MCPBearerIssuer", set_dir_claim, &bearer_issuer_field,
+                  ACCESS_CONF,
                   "The iss a token must carry (default: "
                   "MCPCredentialsIssuer)"),
-    AP_INIT_TAKE1("MCPBearerAudience", set_bearer_audience, NULL,
+    AP_INIT_TAKE1("MCPBearerAudience", set_dir_claim, &bearer_audience_field,
                   ACCESS_CONF,
                   "An aud the token must carry (default: not checked)"),
     AP_INIT_TAKE1("MCPBearerPassUser", set_pass_header, NULL, ACCESS_CONF,

@@ -126,6 +126,12 @@ trap 'exit 130' INT TERM
 
 # A copy, so that a rebuild during the run does not change what is measured.
 cp "$ROOT/.libs/mod_mcp_credentials.so" "$WORK/mod_mcp_credentials.so"
+MODULE_DESC="built $(date -u -r "$ROOT/.libs/mod_mcp_credentials.so" '+%Y-%m-%d %H:%M UTC')"
+if commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null); then
+    MODULE_DESC="$MODULE_DESC from $commit"
+    [ -z "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] ||
+        MODULE_DESC="$MODULE_DESC with uncommitted changes"
+fi
 
 say "compiling bench/rsa_speed.c and bench/jwt_speed.c"
 timeout 60 gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$WORK/rsa_speed" \
@@ -410,8 +416,12 @@ raw_slice() {
     local fig=$1 round=$2 out
     out=$(timeout $((SECS + 60)) "$WORK/rsa_speed" --key "$WORK/key-$3.pem" --threads "$4" \
         --seconds "$SECS" --op "$5") || { note_error "$fig: rsa_speed failed"; return 0; }
-    printf '%s base round=%s rps=%s cpu_us_per_op=%s threads=%s t=%s\n' "$fig" "$round" \
-        "$(field "$out" per_sec)" "$(field "$out" cpu_us_per_op)" "$4" "$(date +%T)" >>"$WORK/slices"
+    # util: the share of its threads' cores the loop got (1.00: the
+    # machine was otherwise idle)
+    printf '%s base round=%s rps=%s cpu_us_per_op=%s threads=%s util=%s t=%s\n' "$fig" "$round" \
+        "$(field "$out" per_sec)" "$(field "$out" cpu_us_per_op)" "$4" \
+        "$(calc "$(field "$out" per_sec) * $(field "$out" cpu_us_per_op) / 1e6 / $4")" \
+        "$(date +%T)" >>"$WORK/slices"
 }
 
 # unit_slice FIGURE ROUND BITS OP: one run of the jwt/ unit alone.
@@ -455,17 +465,19 @@ summary() {
         {
             side = $(split(fig, _x, " ") + 1); r = val("round")
             if (side == "ours") { o[r] = val("rps"); p50[++n50] = val("p50_us"); p99[n50] = val("p99_us"); oc += val("cpu_us_per_op"); no++ }
-            else { b[r] = val("rps"); bc += val("cpu_us_per_op"); nb++ }
+            else { b[r] = val("rps"); bc += val("cpu_us_per_op"); nb++; u = val("util"); if (u != "" && (umin == "" || u + 0 < umin)) umin = u + 0 }
         }
         END {
             for (r in o) if (r in b && b[r] > 0) { ratio[++nr] = o[r] / b[r] }
             for (r in o) os += o[r]; for (r in b) bs += b[r]
-            # steady: more than one round, and on each side every rate
-            # within 15% of the others
+            # steady: more than one round, on each side every rate within
+            # 15% of the others, and a raw baseline that had its cores
+            # (else httpd, with more threads, gets a larger share of a
+            # busy machine than the raw loop and the rates mislead)
             omin = bmin = 1e18; omax = bmax = 0
             for (r in o) { if (o[r] < omin) omin = o[r]; if (o[r] > omax) omax = o[r] }
             for (r in b) { if (b[r] < bmin) bmin = b[r]; if (b[r] > bmax) bmax = b[r] }
-            steady = (nr > 1 && omin > 0 && bmin > 0 && omax / omin <= 1.15 && bmax / bmin <= 1.15) ? "steady" : "unsteady"
+            steady = (nr > 1 && omin > 0 && bmin > 0 && omax / omin <= 1.15 && bmax / bmin <= 1.15 && (umin == "" || umin >= 0.90)) ? "steady" : "unsteady"
             printf "%.1f %.1f %s %s %.1f %.1f %.1f %.1f %s\n",
                 no ? os / no : 0, nb ? bs / nb : 0,
                 nr ? sprintf("%.2f", median(ratio, nr)) : "n/a",
@@ -485,7 +497,7 @@ judge() {
 # verdict RATIO CPU_RATIO STEADY MIN: on the throughput ratio when the
 # rounds agreed, else on the CPU ratio, and it says which.
 verdict() {
-    if [ "$3" = steady ]; then judge "$1" "$4"; else echo "$(judge "$2" "$4") (cpu; rates unsteady)"; fi
+    if [ "$3" = steady ]; then judge "$1" "$4"; else echo "$(judge "$2" "$4") (cpu: machine busy)"; fi
 }
 
 WORKER=$(worker_pid)
@@ -646,9 +658,11 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "ratio: the median over $ROUNDS round(s) of ours/baseline throughput, each round one ${SECS} s slice"
     echo "of each, alternated. (cpu X): baseline CPU time per operation / ours (httpd's worker for ours;"
     echo "the raw loop, or httpd serving the baseline path): what the ratio would be with the cores to"
-    echo "ourselves. A target is judged on the throughput ratio when the rounds agreed (each side's rates"
-    echo "within 15%), else on the CPU ratio, marked \"(cpu; rates unsteady)\": on a shared machine"
-    echo "a neighbour's load moves the rates by 2x between slices, and the CPU ratios much less."
+    echo "ourselves. A target is judged on the throughput ratio when the machine was quiet (each side's"
+    echo "rates within 15% across rounds, and the raw loop got at least 90% of its cores), else on the"
+    echo "CPU ratio, marked \"(cpu: machine busy)\": on a shared machine a neighbour's load moves the"
+    echo "rates by 2x between slices, and httpd's 32 threads take a bigger share of a busy machine than"
+    echo "the raw loop's 2, while the CPU ratios move much less."
     echo
     echo "## Machine"
     echo
@@ -656,6 +670,7 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "- kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")"
     echo "- $httpd_version, event MPM (one child, ThreadsPerChild 96), $(openssl version | cut -d' ' -f1-2)"
     echo "- $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), $(ab -V | head -n 1 | sed 's/^This is //; s/ <.*//')"
+    echo "- module: $MODULE_DESC"
     echo "- load average at start: $LOAD_START; at end: $load_end"
     echo
     echo "## How it was measured"

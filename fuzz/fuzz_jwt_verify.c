@@ -19,7 +19,8 @@
  *     every claim check of the options, and stops verifying when one of its
  *     characters changes;
  *   - a token refused only for its dates, issuer or audience verifies under
- *     options that check none of them.
+ *     options that check none of them;
+ *   - a token one byte longer than the options' max_len is TOO_LONG.
  * Dates are checked against a fixed "now" so that a saved input means the
  * same thing on any day.
  */
@@ -183,8 +184,15 @@ static void check_token(const char *token, size_t len, size_t seed,
 {
     mcp_jwt_verified v, lax;
     mcp_jwt_status st = verify(token, len, &strict_opts, &v), lax_st;
+    mcp_jwt_verify_opts short_opts = lax_opts;
 
     *strict_status = st;
+    /* The length limit comes first, whatever the token holds. */
+    if (len > 1) {
+        short_opts.max_len = len - 1;
+        if (verify(token, len, &short_opts, &lax) != MCP_JWT_ERR_TOO_LONG)
+            abort();
+    }
     switch (st) {
     case MCP_JWT_OK:
         check_accepted(&v);

@@ -162,6 +162,19 @@ int main(int argc, char **argv)
                         CLAIMS("")));
     seed_token("header-duplicate",
                sign_raw(a, "{\"alg\":\"RS512\",\"alg\":\"none\"}", CLAIMS("")));
+    seed_token("header-not-object",
+               sign_raw(a, "[\"alg\",\"RS512\"]", CLAIMS("")));
+    seed_token("kid-not-string",
+               sign_raw(a, "{\"alg\":\"RS512\",\"kid\":5}", CLAIMS("")));
+    seed_token("nested-duplicate",
+               sign(a, CLAIMS(",\"x\":[{\"role\":\"a\",\"role\":\"b\"}]")));
+    /* past 16 members the duplicate check sorts instead of comparing pairs */
+    seed_token("many-members",
+               sign(a, CLAIMS(",\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,"
+                              "\"f\":6,\"g\":7,\"h\":8,\"i\":9")));
+    seed_token("many-members-duplicate",
+               sign(a, CLAIMS(",\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,"
+                              "\"f\":6,\"g\":7,\"h\":8,\"sub\":\"root\"")));
     write_seed("two-segments", "eyJhbGciOiJSUzUxMiJ9.e30", 24);
     write_seed("four-segments", "eyJhbGciOiJSUzUxMiJ9.e30.AAAA.AAAA", 34);
 

@@ -8,10 +8,10 @@
  * revoked token through without anyone noticing.
  */
 #include "revocation.h"
+#include "message.h"
 #include "timefmt.h"
 #include "utf8.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,21 +36,6 @@ struct mcp_revocation {
     struct revoked_sub *subs; /* sorted by name, one entry per name */
     size_t n_subs, cap_subs;
 };
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static int is_blank(char c)
 {
@@ -254,16 +239,16 @@ int mcp_revocation_parse(const char *text, size_t len, mcp_revocation **out,
     if (err && errlen)
         err[0] = '\0';
     if (out == NULL) {
-        set_err(err, errlen, "no place for the list");
+        mcp_message(err, errlen, "no place for the list");
         return -1;
     }
     *out = NULL;
     if (text == NULL && len != 0) {
-        set_err(err, errlen, "no text");
+        mcp_message(err, errlen, "no text");
         return -1;
     }
     if (len > MCP_REVOCATION_MAX_FILE) {
-        set_err(err, errlen, "larger than %d bytes", MCP_REVOCATION_MAX_FILE);
+        mcp_message(err, errlen, "larger than %d bytes", MCP_REVOCATION_MAX_FILE);
         return -1;
     }
 
@@ -285,7 +270,7 @@ int mcp_revocation_parse(const char *text, size_t len, mcp_revocation **out,
         if (n > 0 && start[n - 1] == '\r')
             n--;
         if (n > MAX_LINE) {
-            set_err(err, errlen, "line %zu: longer than %d bytes", line,
+            mcp_message(err, errlen, "line %zu: longer than %d bytes", line,
                     MAX_LINE);
             goto fail;
         }
@@ -294,7 +279,7 @@ int mcp_revocation_parse(const char *text, size_t len, mcp_revocation **out,
             continue;
         if (why == no_memory)
             goto out_of_memory;
-        set_err(err, errlen, "line %zu: %s", line, why);
+        mcp_message(err, errlen, "line %zu: %s", line, why);
         goto fail;
     }
 
@@ -303,7 +288,7 @@ int mcp_revocation_parse(const char *text, size_t len, mcp_revocation **out,
     return 0;
 
 out_of_memory:
-    set_err(err, errlen, "out of memory");
+    mcp_message(err, errlen, "out of memory");
 fail:
     mcp_revocation_free(list);
     return -1;

@@ -3,11 +3,11 @@
  * and AuthGroupFile files read the way mod_authz_groupfile reads them.
  */
 #include "roles.h"
+#include "message.h"
 #include "utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -411,21 +411,6 @@ static char *next_word(char **line)
     return start;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* Reads the whole file, NUL-terminated, refusing what is not a regular
  * file of at most GROUPFILE_MAX_BYTES. */
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
@@ -437,23 +422,23 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        set_err(err, errlen, "cannot open group file '%s': %s", path,
+        mcp_message(err, errlen, "cannot open group file '%s': %s", path,
                 strerror(errno));
         return NULL;
     }
     if (fstat(fd, &st) != 0) {
-        set_err(err, errlen, "cannot read group file '%s': %s", path,
+        mcp_message(err, errlen, "cannot read group file '%s': %s", path,
                 strerror(errno));
         close(fd);
         return NULL;
     }
     if (S_ISDIR(st.st_mode)) {
-        set_err(err, errlen, "group file '%s' is a directory", path);
+        mcp_message(err, errlen, "group file '%s' is a directory", path);
         close(fd);
         return NULL;
     }
     if (!S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "group file '%s' is not a regular file", path);
+        mcp_message(err, errlen, "group file '%s' is not a regular file", path);
         close(fd);
         return NULL;
     }
@@ -484,7 +469,7 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            set_err(err, errlen, "cannot read group file '%s': %s", path,
+            mcp_message(err, errlen, "cannot read group file '%s': %s", path,
                     strerror(errno));
             free(buf);
             close(fd);
@@ -502,12 +487,12 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
     return buf;
 
 too_large:
-    set_err(err, errlen, "group file '%s' is too large (over 16 MiB)", path);
+    mcp_message(err, errlen, "group file '%s' is too large (over 16 MiB)", path);
     free(buf);
     close(fd);
     return NULL;
 no_memory:
-    set_err(err, errlen, "group file '%s': out of memory", path);
+    mcp_message(err, errlen, "group file '%s': out of memory", path);
     free(buf);
     close(fd);
     return NULL;
@@ -570,12 +555,12 @@ int mcp_groupfile_load(const char *path, mcp_groupfile **out, char *err,
         err[0] = '\0';
     *out = NULL;
     if (path == NULL || *path == '\0') {
-        set_err(err, errlen, "no group file given");
+        mcp_message(err, errlen, "no group file given");
         return -1;
     }
     gf = calloc(1, sizeof(*gf));
     if (gf == NULL) {
-        set_err(err, errlen, "group file '%s': out of memory", path);
+        mcp_message(err, errlen, "group file '%s': out of memory", path);
         return -1;
     }
     gf->text = read_file(path, &len, err, errlen);
@@ -588,7 +573,7 @@ int mcp_groupfile_load(const char *path, mcp_groupfile **out, char *err,
         size_t ln = 1;
         for (i = 0; i < at; i++)
             ln += gf->text[i] == '\n';
-        set_err(err, errlen, "group file '%s' line %zu: a NUL byte", path, ln);
+        mcp_message(err, errlen, "group file '%s' line %zu: a NUL byte", path, ln);
         goto fail;
     }
 
@@ -600,7 +585,7 @@ int mcp_groupfile_load(const char *path, mcp_groupfile **out, char *err,
             continue;
         colon = strchr(line, ':');
         if (colon == NULL) {
-            set_err(err, errlen,
+            mcp_message(err, errlen,
                     "group file '%s' line %zu: no ':' after the group name",
                     path, lineno);
             goto fail;
@@ -609,7 +594,7 @@ int mcp_groupfile_load(const char *path, mcp_groupfile **out, char *err,
         while (name_end > line && is_space(name_end[-1]))
             name_end--;
         if (name_end == line) {
-            set_err(err, errlen,
+            mcp_message(err, errlen,
                     "group file '%s' line %zu: no group name before ':'", path,
                     lineno);
             goto fail;
@@ -643,7 +628,7 @@ int mcp_groupfile_load(const char *path, mcp_groupfile **out, char *err,
     return 0;
 
 no_memory:
-    set_err(err, errlen, "group file '%s': out of memory", path);
+    mcp_message(err, errlen, "group file '%s': out of memory", path);
 fail:
     free(ix.slots);
     mcp_groupfile_free(gf);

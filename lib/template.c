@@ -5,8 +5,8 @@
  * on the C stack, so one template serves every thread.
  */
 #include "template.h"
+#include "message.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,21 +125,6 @@ static int set_name(tpl_node *n, const char *name, size_t len)
     return 0;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 int mcp_tpl_compile(const char *text, size_t len, mcp_tpl **out, char *err,
                     size_t errlen)
 {
@@ -175,7 +160,7 @@ int mcp_tpl_compile(const char *text, size_t len, mcp_tpl **out, char *err,
         scanned = o;
         c = find_pair(text, len, o + 2, '}');
         if (c == len) {
-            set_err(err, errlen,
+            mcp_message(err, errlen,
                     "line %zu: a tag opened here is never closed with }}",
                     line);
             goto fail;
@@ -194,11 +179,11 @@ int mcp_tpl_compile(const char *text, size_t len, mcp_tpl **out, char *err,
         while (b > a && is_tag_space(text[b - 1]))
             b--;
         if (a == b) {
-            set_err(err, errlen, "line %zu: an empty tag", line);
+            mcp_message(err, errlen, "line %zu: an empty tag", line);
             goto fail;
         }
         if (text[a] == '{' || text[a] == '&') {
-            set_err(err, errlen,
+            mcp_message(err, errlen,
                     "line %zu: there is no unescaped form ({{{...}}} or "
                     "{{&...}}): values are always HTML-escaped",
                     line);
@@ -208,14 +193,14 @@ int mcp_tpl_compile(const char *text, size_t len, mcp_tpl **out, char *err,
         if (sigil == '/') {
             tpl_node *opened;
             if (depth == 0) {
-                set_err(err, errlen, "line %zu: {{/%.*s}} closes no section",
+                mcp_message(err, errlen, "line %zu: {{/%.*s}} closes no section",
                         line, (int)(b - a < 64 ? b - a : 64), text + a);
                 goto fail;
             }
             opened = &tpl->nodes[open[depth - 1]];
             if (opened->len != b - a ||
                 memcmp(text + opened->off, text + a, b - a) != 0) {
-                set_err(err, errlen,
+                mcp_message(err, errlen,
                         "line %zu: {{/%.*s}} does not close {{%c%.*s}} "
                         "opened at line %zu",
                         line, (int)(b - a < 64 ? b - a : 64), text + a,
@@ -240,7 +225,7 @@ int mcp_tpl_compile(const char *text, size_t len, mcp_tpl **out, char *err,
         if (r < 0)
             goto no_memory;
         if (r > 0) {
-            set_err(err, errlen,
+            mcp_message(err, errlen,
                     "line %zu: '%.*s' is not a name (letters, digits, '_', "
                     "'-', and '.' between parts)",
                     line, (int)(b - a < 64 ? b - a : 64), text + a);
@@ -248,7 +233,7 @@ int mcp_tpl_compile(const char *text, size_t len, mcp_tpl **out, char *err,
         }
         if (sigil == '#' || sigil == '^') {
             if (depth == TPL_MAX_DEPTH) {
-                set_err(err, errlen,
+                mcp_message(err, errlen,
                         "line %zu: sections nest deeper than %d levels", line,
                         TPL_MAX_DEPTH);
                 goto fail;
@@ -260,7 +245,7 @@ int mcp_tpl_compile(const char *text, size_t len, mcp_tpl **out, char *err,
     }
     if (depth > 0) {
         const tpl_node *opened = &tpl->nodes[open[depth - 1]];
-        set_err(err, errlen, "line %zu: {{%c%.*s}} is never closed",
+        mcp_message(err, errlen, "line %zu: {{%c%.*s}} is never closed",
                 open_line[depth - 1], opened->kind == N_SECTION ? '#' : '^',
                 (int)(opened->len < 64 ? opened->len : 64), text + opened->off);
         goto fail;
@@ -269,7 +254,7 @@ int mcp_tpl_compile(const char *text, size_t len, mcp_tpl **out, char *err,
     return 0;
 
 no_memory:
-    set_err(err, errlen, "out of memory");
+    mcp_message(err, errlen, "out of memory");
 fail:
     mcp_tpl_free(tpl);
     return -1;

@@ -5,8 +5,8 @@
  * default lifetime.
  */
 #include "token_request.h"
+#include "message.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,21 +41,6 @@ void mcp_token_request_clear(mcp_token_request *req)
     free(req->csrf);
     mcp_roles_clear(&req->authorities);
     mcp_token_request_init(req);
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void
-set_msg(char *msg, size_t msglen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (msg == NULL || msglen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(msg, msglen, fmt, ap);
-    va_end(ap);
 }
 
 /* A client-supplied name made safe to repeat in a message, a log line or a
@@ -107,27 +92,27 @@ static mcp_treq_status json_prescan(const char *s, size_t len, char *msg,
     int in_string = 0;
 
     if (!mcp_utf8_valid(s, len)) {
-        set_msg(msg, msglen, "the body is not valid UTF-8");
+        mcp_message(msg, msglen, "the body is not valid UTF-8");
         return MCP_TREQ_MALFORMED;
     }
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '\0') {
-            set_msg(msg, msglen, "the body holds a NUL byte");
+            mcp_message(msg, msglen, "the body holds a NUL byte");
             return MCP_TREQ_MALFORMED;
         }
         if (in_string) {
             if (c == '"') {
                 in_string = 0;
             } else if (c < 0x20) {
-                set_msg(msg, msglen,
+                mcp_message(msg, msglen,
                         "a string holds a raw control character: escape it");
                 return MCP_TREQ_MALFORMED;
             } else if (c == '\\' && i + 1 < len) {
                 i++;
                 if (s[i] == 'u' && len - i > 4 &&
                     memcmp(s + i + 1, "0000", 4) == 0) {
-                    set_msg(msg, msglen, "strings must not contain \\u0000");
+                    mcp_message(msg, msglen, "strings must not contain \\u0000");
                     return MCP_TREQ_MALFORMED;
                 }
             }
@@ -135,7 +120,7 @@ static mcp_treq_status json_prescan(const char *s, size_t len, char *msg,
             in_string = 1;
         } else if (c == '{' || c == '[') {
             if (++depth > JSON_MAX_DEPTH) {
-                set_msg(msg, msglen, "the body nests deeper than %d levels",
+                mcp_message(msg, msglen, "the body nests deeper than %d levels",
                         JSON_MAX_DEPTH);
                 return MCP_TREQ_MALFORMED;
             }
@@ -159,7 +144,7 @@ static mcp_treq_status json_authorities(const cJSON *item,
     size_t index = 0;
 
     if (!cJSON_IsArray(item)) {
-        set_msg(msg, msglen,
+        mcp_message(msg, msglen,
                 "\"authorities\" must be an array of role strings");
         return MCP_TREQ_TYPE;
     }
@@ -169,13 +154,13 @@ static mcp_treq_status json_authorities(const cJSON *item,
         int r;
 
         if (!cJSON_IsString(role) || role->valuestring == NULL) {
-            set_msg(msg, msglen, "\"authorities\"[%zu] must be a string",
+            mcp_message(msg, msglen, "\"authorities\"[%zu] must be a string",
                     index);
             return MCP_TREQ_TYPE;
         }
         len = strlen(role->valuestring);
         if (!mcp_role_is_valid(role->valuestring, len)) {
-            set_msg(msg, msglen,
+            mcp_message(msg, msglen,
                     "\"authorities\"[%zu] is not a valid role (1 to %d "
                     "bytes, no control character)",
                     index, MCP_ROLE_MAX_LEN);
@@ -183,13 +168,13 @@ static mcp_treq_status json_authorities(const cJSON *item,
         }
         if (req->authorities.n >= MCP_ROLES_MAX &&
             !mcp_roles_contains(&req->authorities, role->valuestring)) {
-            set_msg(msg, msglen, "\"authorities\" holds more than %d roles",
+            mcp_message(msg, msglen, "\"authorities\" holds more than %d roles",
                     MCP_ROLES_MAX);
             return MCP_TREQ_TYPE;
         }
         r = mcp_roles_add(&req->authorities, role->valuestring, len);
         if (r < 0) {
-            set_msg(msg, msglen, "out of memory");
+            mcp_message(msg, msglen, "out of memory");
             return MCP_TREQ_NOMEM;
         }
         index++;
@@ -221,14 +206,14 @@ static mcp_treq_status json_members(const cJSON *root, mcp_token_request *req,
         } else if (strcmp(name, "authorities") == 0) {
             seen = &seen_auth;
         } else {
-            set_msg(msg, msglen,
+            mcp_message(msg, msglen,
                     "unknown member \"%s\": give \"expiresIn\" or "
                     "\"expiresAt\", and optionally \"authorities\"",
                     shown_name(name, strlen(name), shown));
             return MCP_TREQ_UNKNOWN;
         }
         if (*seen) {
-            set_msg(msg, msglen, "member \"%s\" is given twice", name);
+            mcp_message(msg, msglen, "member \"%s\" is given twice", name);
             return MCP_TREQ_DUPLICATE;
         }
         *seen = 1;
@@ -239,22 +224,22 @@ static mcp_treq_status json_members(const cJSON *root, mcp_token_request *req,
             continue;
         }
         if (!cJSON_IsString(m) || m->valuestring == NULL) {
-            set_msg(msg, msglen, "\"%s\" must be a string", name);
+            mcp_message(msg, msglen, "\"%s\" must be a string", name);
             return MCP_TREQ_TYPE;
         }
         *slot = dup_text(m->valuestring, strlen(m->valuestring));
         if (*slot == NULL) {
-            set_msg(msg, msglen, "out of memory");
+            mcp_message(msg, msglen, "out of memory");
             return MCP_TREQ_NOMEM;
         }
     }
     if (seen_in && seen_at) {
-        set_msg(msg, msglen,
+        mcp_message(msg, msglen,
                 "give either \"expiresIn\" or \"expiresAt\", not both");
         return MCP_TREQ_BOTH;
     }
     if (!seen_in && !seen_at) {
-        set_msg(msg, msglen,
+        mcp_message(msg, msglen,
                 "give \"expiresIn\" (a duration such as P30D) or "
                 "\"expiresAt\" (an RFC 3339 date-time)");
         return MCP_TREQ_NEITHER;
@@ -271,10 +256,10 @@ mcp_treq_status mcp_token_request_parse_json(const char *body, size_t len,
     mcp_treq_status st;
     size_t i;
 
-    set_msg(msg, msglen, "%s", "");
+    mcp_message(msg, msglen, "%s", "");
     mcp_token_request_clear(req);
     if (len > MCP_TOKEN_REQUEST_MAX_BODY) {
-        set_msg(msg, msglen, "the body is larger than %d bytes",
+        mcp_message(msg, msglen, "the body is larger than %d bytes",
                 MCP_TOKEN_REQUEST_MAX_BODY);
         return MCP_TREQ_TOO_LARGE;
     }
@@ -283,7 +268,7 @@ mcp_treq_status mcp_token_request_parse_json(const char *body, size_t len,
     for (i = 0; i < len && json_space(body[i]); i++)
         ;
     if (i == len) {
-        set_msg(msg, msglen,
+        mcp_message(msg, msglen,
                 "the body is empty: send a JSON object such as "
                 "{\"expiresIn\":\"P30D\"}");
         return MCP_TREQ_MALFORMED;
@@ -294,7 +279,7 @@ mcp_treq_status mcp_token_request_parse_json(const char *body, size_t len,
 
     root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
     if (root == NULL) {
-        set_msg(msg, msglen, "the body is not valid JSON");
+        mcp_message(msg, msglen, "the body is not valid JSON");
         return MCP_TREQ_MALFORMED;
     }
     /* cJSON stops after the first value: anything but white space after it
@@ -302,13 +287,13 @@ mcp_treq_status mcp_token_request_parse_json(const char *body, size_t len,
     for (; end && end < body + len; end++) {
         if (!json_space(*end)) {
             cJSON_Delete(root);
-            set_msg(msg, msglen, "the body has data after the JSON object");
+            mcp_message(msg, msglen, "the body has data after the JSON object");
             return MCP_TREQ_MALFORMED;
         }
     }
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        set_msg(msg, msglen, "the body must be a JSON object");
+        mcp_message(msg, msglen, "the body must be a JSON object");
         return MCP_TREQ_NOT_OBJECT;
     }
     st = json_members(root, req, msg, msglen);
@@ -415,7 +400,7 @@ static mcp_treq_status form_field(const char *name, char *value, size_t vlen,
     if (strcmp(name, "authorities") == 0) {
         int r;
         if (!mcp_role_is_valid(value, vlen)) {
-            set_msg(msg, msglen,
+            mcp_message(msg, msglen,
                     "field \"authorities\" holds an invalid role (1 to %d "
                     "bytes, no control character)",
                     MCP_ROLE_MAX_LEN);
@@ -423,14 +408,14 @@ static mcp_treq_status form_field(const char *name, char *value, size_t vlen,
         }
         if (req->authorities.n >= MCP_ROLES_MAX &&
             !mcp_roles_contains(&req->authorities, value)) {
-            set_msg(msg, msglen,
+            mcp_message(msg, msglen,
                     "field \"authorities\" holds more than %d roles",
                     MCP_ROLES_MAX);
             return MCP_TREQ_TYPE;
         }
         r = mcp_roles_add(&req->authorities, value, vlen);
         if (r < 0) {
-            set_msg(msg, msglen, "out of memory");
+            mcp_message(msg, msglen, "out of memory");
             return MCP_TREQ_NOMEM;
         }
         req->has_authorities = 1;
@@ -440,12 +425,12 @@ static mcp_treq_status form_field(const char *name, char *value, size_t vlen,
         if (strcmp(name, single[k].name) == 0)
             break;
     if (k == sizeof(single) / sizeof(single[0])) {
-        set_msg(msg, msglen, "unknown field \"%s\"",
+        mcp_message(msg, msglen, "unknown field \"%s\"",
                 shown_name(name, strlen(name), shown));
         return MCP_TREQ_UNKNOWN;
     }
     if (f->seen & single[k].bit) {
-        set_msg(msg, msglen, "field \"%s\" is given twice", name);
+        mcp_message(msg, msglen, "field \"%s\" is given twice", name);
         return MCP_TREQ_DUPLICATE;
     }
     f->seen |= single[k].bit;
@@ -453,7 +438,7 @@ static mcp_treq_status form_field(const char *name, char *value, size_t vlen,
     switch (single[k].bit) {
     case F_ROLES_SHOWN:
         if (strcmp(value, "1") != 0) {
-            set_msg(msg, msglen, "field \"roles_shown\" must be 1");
+            mcp_message(msg, msglen, "field \"roles_shown\" must be 1");
             return MCP_TREQ_TYPE;
         }
         req->has_authorities = 1;
@@ -473,7 +458,7 @@ static mcp_treq_status form_field(const char *name, char *value, size_t vlen,
     }
     *slot = dup_text(value, vlen);
     if (*slot == NULL) {
-        set_msg(msg, msglen, "out of memory");
+        mcp_message(msg, msglen, "out of memory");
         return MCP_TREQ_NOMEM;
     }
     return MCP_TREQ_OK;
@@ -491,28 +476,28 @@ static mcp_treq_status form_custom_date(const form_fields *f,
     char text[32];
 
     if (d == NULL || *d == '\0') {
-        set_msg(msg, msglen,
+        mcp_message(msg, msglen,
                 "give \"date\" (YYYY-MM-DD) with \"lifetime\" custom");
         return MCP_TREQ_NEITHER;
     }
     if (strlen(d) != 10 || !is_digits(d, 4) || d[4] != '-' ||
         !is_digits(d + 5, 2) || d[7] != '-' || !is_digits(d + 8, 2)) {
-        set_msg(msg, msglen, "field \"date\" must be a date YYYY-MM-DD");
+        mcp_message(msg, msglen, "field \"date\" must be a date YYYY-MM-DD");
         return MCP_TREQ_TYPE;
     }
     if (!valid_tz(tz)) {
-        set_msg(msg, msglen,
+        mcp_message(msg, msglen,
                 "field \"tz\" must be Z or an offset such as +02:00");
         return MCP_TREQ_TYPE;
     }
     snprintf(text, sizeof(text), "%sT23:59:59%s", d, tz);
     if (mcp_rfc3339_parse(text, strlen(text), NULL) != 0) {
-        set_msg(msg, msglen, "field \"date\" is not a date of the calendar");
+        mcp_message(msg, msglen, "field \"date\" is not a date of the calendar");
         return MCP_TREQ_TYPE;
     }
     req->expires_at = dup_text(text, strlen(text));
     if (req->expires_at == NULL) {
-        set_msg(msg, msglen, "out of memory");
+        mcp_message(msg, msglen, "out of memory");
         return MCP_TREQ_NOMEM;
     }
     return MCP_TREQ_OK;
@@ -546,13 +531,13 @@ static mcp_treq_status parse_form(const char *body, size_t len,
         if (dn >= 0 && eq)
             dv = form_decode(eq + 1, plen - nlen - 1, value);
         if (dn < 0 || dv < 0) {
-            set_msg(msg, msglen,
+            mcp_message(msg, msglen,
                     "the form has a bad percent escape or a NUL byte");
             return MCP_TREQ_MALFORMED;
         }
         if (!mcp_utf8_valid(name, (size_t)dn) ||
             !mcp_utf8_valid(value, (size_t)dv)) {
-            set_msg(msg, msglen, "the form is not valid UTF-8");
+            mcp_message(msg, msglen, "the form is not valid UTF-8");
             return MCP_TREQ_MALFORMED;
         }
         st = form_field(name, value, (size_t)dv, f, req, msg, msglen);
@@ -561,7 +546,7 @@ static mcp_treq_status parse_form(const char *body, size_t len,
     }
 
     if (f->lifetime == NULL || *f->lifetime == '\0') {
-        set_msg(msg, msglen,
+        mcp_message(msg, msglen,
                 "choose a lifetime: give \"lifetime\" (a duration such as "
                 "P30D, or custom with \"date\")");
         return MCP_TREQ_NEITHER;
@@ -619,10 +604,10 @@ mcp_treq_status mcp_token_request_parse_form(const char *body, size_t len,
     mcp_treq_status st;
     char *buf;
 
-    set_msg(msg, msglen, "%s", "");
+    mcp_message(msg, msglen, "%s", "");
     mcp_token_request_clear(req);
     if (len > MCP_TOKEN_REQUEST_MAX_BODY) {
-        set_msg(msg, msglen, "the body is larger than %d bytes",
+        mcp_message(msg, msglen, "the body is larger than %d bytes",
                 MCP_TOKEN_REQUEST_MAX_BODY);
         return MCP_TREQ_TOO_LARGE;
     }
@@ -631,7 +616,7 @@ mcp_treq_status mcp_token_request_parse_form(const char *body, size_t len,
     /* one pair decoded at a time: its name and value never outgrow it */
     buf = malloc(len + 2);
     if (buf == NULL) {
-        set_msg(msg, msglen, "out of memory");
+        mcp_message(msg, msglen, "out of memory");
         return MCP_TREQ_NOMEM;
     }
     st = parse_form(body, len, req, &f, buf, msg, msglen);

@@ -3,7 +3,7 @@
 # rotation by `apache2 -k graceful` under that load.
 #
 #   1. A private httpd (event MPM, 127.0.0.1, a free port; two children of
-#      40 threads, room in the scoreboard for an old generation) with the
+#      72 threads, room in the scoreboard for an old generation) with the
 #      module: a credentials location (Basic auth from a SHA-1 htpasswd so
 #      authentication is cheap, roles from a group file, a high mint rate
 #      limit so the shared socache counter is exercised without refusing),
@@ -34,7 +34,7 @@
 # failure.  Run after `make all`:
 #
 #   t/load/run.sh                     # about 2 minutes
-#   LOAD_SECONDS=10 t/load/run.sh     # a smoke of about 40 s
+#   LOAD_SECONDS=10 t/load/run.sh     # a smoke of about 50 s
 #
 # Environment: LOAD_SECONDS, GRACEFUL_SECONDS, WARMUP_SECONDS,
 # LOAD_RSS_GROWTH_KIB, LOAD_KEEP=1 (keep the work directory under /tmp and
