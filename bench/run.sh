@@ -63,6 +63,10 @@ else
     MEM_N2=100000
 fi
 PAIR_CONC=8               # connections for the page/static/proxy pairs
+# The pairs of short requests: twice the rounds, half the slice (at least
+# 1 s): their CPU per request swings most with a neighbour's load.
+PAIR_SECS=$(( SECS > 1 ? SECS / 2 : 1 ))
+PAIR_ROUNDS=$(( SECS > 1 ? ROUNDS * 2 : ROUNDS ))
 MEM_CONC=4                # connections for the memory phase
 MEM_LIMIT_KIB=1024
 BODY='{"expiresIn":"P7D"}'
@@ -452,8 +456,9 @@ measure() {
 }
 
 # summary FIGURE -> "ours_rps base_rps ratio cpu_ratio p50_ms p99_ms ours_cpu_us base_cpu_us steady"
-# ratio: the median of the rounds' ratios; cpu_ratio: baseline CPU per
-# operation over ours (means over the rounds); latencies: medians.
+# ratio: the median of the rounds' throughput ratios; cpu_ratio: the
+# median of the rounds' baseline CPU per operation over ours; CPU per
+# operation and latencies: medians.
 summary() {
     grep -F -- "$1 " "$WORK/slices" | awk -v fig="$1" '
         function median(a, n,   i, j, t) {
@@ -464,11 +469,13 @@ summary() {
         substr($0, 1, length(fig) + 1) != fig " " { next }
         {
             side = $(split(fig, _x, " ") + 1); r = val("round")
-            if (side == "ours") { o[r] = val("rps"); p50[++n50] = val("p50_us"); p99[n50] = val("p99_us"); oc += val("cpu_us_per_op"); no++ }
-            else { b[r] = val("rps"); bc += val("cpu_us_per_op"); nb++; u = val("util"); if (u != "" && (umin == "" || u + 0 < umin)) umin = u + 0 }
+            if (side == "ours") { o[r] = val("rps"); oc[r] = val("cpu_us_per_op"); p50[++n50] = val("p50_us"); p99[n50] = val("p99_us"); no++ }
+            else { b[r] = val("rps"); bc[r] = val("cpu_us_per_op"); nb++; u = val("util"); if (u != "" && (umin == "" || u + 0 < umin)) umin = u + 0 }
         }
         END {
             for (r in o) if (r in b && b[r] > 0) { ratio[++nr] = o[r] / b[r] }
+            for (r in oc) if (r in bc && oc[r] > 0) { cratio[++nc] = bc[r] / oc[r] }
+            for (r in oc) ocs[++noc] = oc[r]; for (r in bc) bcs[++nbc] = bc[r]
             for (r in o) os += o[r]; for (r in b) bs += b[r]
             # steady: more than one round, on each side every rate within
             # 15% of the others, and a raw baseline that had its cores
@@ -481,9 +488,9 @@ summary() {
             printf "%.1f %.1f %s %s %.1f %.1f %.1f %.1f %s\n",
                 no ? os / no : 0, nb ? bs / nb : 0,
                 nr ? sprintf("%.2f", median(ratio, nr)) : "n/a",
-                (no && nb && oc > 0) ? sprintf("%.2f", (bc / nb) / (oc / no)) : "n/a",
+                nc ? sprintf("%.2f", median(cratio, nc)) : "n/a",
                 n50 ? median(p50, n50) / 1000 : 0, n50 ? median(p99, n50) / 1000 : 0,
-                no ? oc / no : 0, nb ? bc / nb : 0, steady
+                noc ? median(ocs, noc) : 0, nbc ? median(bcs, nbc) : 0, steady
         }'
 }
 
@@ -538,7 +545,7 @@ done
 
 # -------------------------------------------------------------- 2. page --
 say "page vs its static twin ($PAGE_BYTES bytes), Basic auth, c=$PAIR_CONC"
-measure page ours_slice page @R@ 2 "$PAIR_CONC" "http://127.0.0.1:$P3072/mcp-credentials" GET "$BASIC" \
+SECS=$PAIR_SECS ROUNDS=$PAIR_ROUNDS measure page ours_slice page @R@ 2 "$PAIR_CONC" "http://127.0.0.1:$P3072/mcp-credentials" GET "$BASIC" \
     -- ours_slice page-static @R@ 2 "$PAIR_CONC" "http://127.0.0.1:$P3072/auth/page.html" GET "$BASIC"
 # The baseline is an httpd run too: rewrite its slices as the page's "base".
 sed -i 's/^page-static ours /page base /' "$WORK/slices"
@@ -550,7 +557,7 @@ row "GET page ($PAGE_BYTES B) vs static file of the same bytes, same Basic auth,
 cache_note=""
 [ "$HAS_CACHE" = 1 ] && cache_note=", MCPBearerCache default (one token: every request a hit)"
 say "guarded vs open static file, RSA-3072 token, c=$PAIR_CONC$cache_note"
-measure bearer ours_slice bearer @R@ 2 "$PAIR_CONC" "http://127.0.0.1:$P3072/guarded/small.txt" GET "$BEARER" \
+SECS=$PAIR_SECS ROUNDS=$PAIR_ROUNDS measure bearer ours_slice bearer @R@ 2 "$PAIR_CONC" "http://127.0.0.1:$P3072/guarded/small.txt" GET "$BEARER" \
     -- ours_slice bearer-open @R@ 2 "$PAIR_CONC" "http://127.0.0.1:$P3072/open/small.txt" GET "$BEARER"
 sed -i 's/^bearer-open ours /bearer base /' "$WORK/slices"
 read -r o b ratio cpu _ _ guarded_cpu open_cpu steady < <(summary bearer)
@@ -559,7 +566,7 @@ row "GET 512 B static, mcp-bearer (RSA-3072$cache_note) vs no auth, c=$PAIR_CONC
 nocache_cpu=""
 if [ "$HAS_CACHE" = 1 ] && [ "$QUICK" != 1 ]; then
     say "the same with MCPBearerCache off"
-    measure bearer-nocache ours_slice bearer-nocache @R@ 2 "$PAIR_CONC" \
+    SECS=$PAIR_SECS ROUNDS=$PAIR_ROUNDS measure bearer-nocache ours_slice bearer-nocache @R@ 2 "$PAIR_CONC" \
         "http://127.0.0.1:$PNOCACHE/guarded/small.txt" GET "$BEARER" \
         -- ours_slice bearer-nocache-open @R@ 2 "$PAIR_CONC" "http://127.0.0.1:$PNOCACHE/open/small.txt" GET "$BEARER"
     sed -i 's/^bearer-nocache-open ours /bearer-nocache base /' "$WORK/slices"
@@ -570,7 +577,7 @@ fi
 
 if [ "$QUICK" != 1 ]; then
 say "the same through mod_proxy"
-measure proxy ours_slice proxy @R@ 2 "$PAIR_CONC" "http://127.0.0.1:$P3072/proxy-guarded/small.txt" GET "$BEARER" \
+SECS=$PAIR_SECS ROUNDS=$PAIR_ROUNDS measure proxy ours_slice proxy @R@ 2 "$PAIR_CONC" "http://127.0.0.1:$P3072/proxy-guarded/small.txt" GET "$BEARER" \
     -- ours_slice proxy-open @R@ 2 "$PAIR_CONC" "http://127.0.0.1:$P3072/proxy-open/small.txt" GET "$BEARER"
 sed -i 's/^proxy-open ours /proxy base /' "$WORK/slices"
 read -r o b ratio cpu _ _ _ _ _ < <(summary proxy)
@@ -656,7 +663,8 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
     [ -z "$ERRORS" ] || printf '%s\n' "$ERRORS" | sed 's/^/- /'
     echo
     echo "ratio: the median over $ROUNDS round(s) of ours/baseline throughput, each round one ${SECS} s slice"
-    echo "of each, alternated. (cpu X): baseline CPU time per operation / ours (httpd's worker for ours;"
+    echo "of each, alternated (the page and bearer pairs: $PAIR_ROUNDS rounds of ${PAIR_SECS} s). (cpu X): the"
+    echo "median over the same rounds of baseline CPU time per operation / ours (httpd's worker for ours;"
     echo "the raw loop, or httpd serving the baseline path): what the ratio would be with the cores to"
     echo "ourselves. A target is judged on the throughput ratio when the machine was quiet (each side's"
     echo "rates within 15% across rounds, and the raw loop got at least 90% of its cores), else on the"

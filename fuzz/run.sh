@@ -12,9 +12,10 @@
 #                                      from the keys of fuzz/keys/
 #
 # TARGET is a name such as jwt_verify (fuzz_jwt_verify works too); none
-# means every fuzz/fuzz_*.c.  Binaries, scratch corpora, logs and crash
-# inputs go to build/fuzz/.  Exit status 1 when any target failed to build,
-# crashed, leaked, timed out or ran out of memory.
+# means every fuzz/fuzz_*.c.  Binaries go to build/fuzz/; each run gets its
+# own build/fuzz/run.XXXXXX/ for logs, crash inputs and scratch corpora,
+# removed after a clean run unless FUZZ_KEEP=1.  Exit status 1 when any
+# target failed to build, crashed, leaked, timed out or ran out of memory.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +27,7 @@ case "${1:-}" in
 --regress) mode=regress; shift ;;
 --build) mode=build; shift ;;
 --seeds) mode=seeds; shift ;;
--h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 case "$seconds" in
 '' | *[!0-9]*) echo "fuzz: FUZZ_SECONDS must be a number of seconds" >&2; exit 2 ;;
@@ -37,7 +38,7 @@ esac
 std=(-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE)
 san=(-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
 libfuzzer_opts=(-rss_limit_mb=2048 -timeout=10)
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 if [ "$mode" = seeds ]; then
@@ -64,10 +65,11 @@ if [ ${#targets[@]} -eq 0 ]; then
     exit 2
 fi
 
-mkdir -p "$out/obj" "$out/logs"
+mkdir -p "$out/obj"
 
 # The units are compiled once into an archive, so each target links only the
-# files it needs.  Two runs started together build under one lock.
+# files it needs.  Runs started together (make fuzz beside a CI step) build
+# under one lock.
 build_units() {
     local lib=$out/libunits.a stale=0 src obj
     for src in jwt/*.c jwt/*.h lib/*.c lib/*.h; do
@@ -84,7 +86,7 @@ build_units() {
 }
 
 build_target() {
-    local name=$1 src=fuzz/fuzz_$1.c bin=$out/fuzz_$1
+    local src=fuzz/fuzz_$1.c bin=$out/fuzz_$1
     if [ ! -f "$src" ]; then
         echo "fuzz: no $src" >&2
         return 1
@@ -96,7 +98,8 @@ build_target() {
     "$CC" "${std[@]}" "${san[@]}" -fsanitize=fuzzer,address,undefined \
         -Wall -Wextra -Werror -Ijwt -Ilib -Ifuzz \
         -DMCP_FUZZ_KEYS_DIR="\"$PWD/fuzz/keys\"" \
-        "$src" "$out/libunits.a" -lcjson -lcrypto -o "$bin"
+        "$src" "$out/libunits.a" -lcjson -lcrypto -o "$bin.tmp" &&
+        mv -f "$bin.tmp" "$bin"
 }
 
 exec 9>"$out/.lock"
@@ -114,17 +117,20 @@ for t in "${targets[@]}"; do
     fi
 done
 flock -u 9
+exec 9>&-
 
 passed=0
 failed=0
-[ "$mode" = build ] && {
+if [ "$mode" = build ]; then
     for t in "${targets[@]}"; do
         if [ -n "${built[$t]:-}" ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
     done
     echo "fuzz: $passed built, $failed failed"
     [ $failed -eq 0 ]
     exit
-}
+fi
+
+run=$(mktemp -d "$out/run.XXXXXX")
 
 inputs_of() {
     local dir
@@ -134,22 +140,21 @@ inputs_of() {
 }
 
 report_failure() {
-    local name=$1 log=$2
-    echo "  --- last lines of $log"
-    tail -n 40 "$log" | sed 's/^/  /'
-    ls "$out/artifacts/$name/" 2>/dev/null | sed "s|^|  input kept: $out/artifacts/$name/|"
+    local t=$1
+    echo "  --- last lines of $run/$t.log"
+    tail -n 40 "$run/$t.log" | sed 's/^/  /'
+    ls "$run/artifacts/$t/" 2>/dev/null | sed "s|^|  input kept: $run/artifacts/$t/|"
 }
 
 for t in "${targets[@]}"; do
     bin=$out/fuzz_$t
-    log=$out/logs/$t.log
+    log=$run/$t.log
     if [ -z "${built[$t]:-}" ]; then
         echo "fuzz_$t: FAILED (does not build)"
         failed=$((failed + 1))
         continue
     fi
-    rm -rf "$out/artifacts/$t"
-    mkdir -p "$out/artifacts/$t"
+    mkdir -p "$run/artifacts/$t"
     dict=()
     [ -f "fuzz/dict/$t.dict" ] && dict=(-dict="fuzz/dict/$t.dict")
 
@@ -160,7 +165,7 @@ for t in "${targets[@]}"; do
             passed=$((passed + 1))
             continue
         fi
-        "$bin" "${libfuzzer_opts[@]}" -artifact_prefix="$out/artifacts/$t/" \
+        "$bin" "${libfuzzer_opts[@]}" -artifact_prefix="$run/artifacts/$t/" \
             "${files[@]}" >"$log" 2>&1
         rc=$?
         runs=$(grep -c '^Executed ' "$log")
@@ -169,22 +174,21 @@ for t in "${targets[@]}"; do
             passed=$((passed + 1))
         else
             echo "fuzz_$t: FAILED (exit $rc, $runs of ${#files[@]} inputs ran)"
-            report_failure "$t" "$log"
+            report_failure "$t"
             failed=$((failed + 1))
         fi
         continue
     fi
 
     # A scratch corpus: what the run adds stays out of the committed one.
-    work=$out/corpus/$t
-    rm -rf "$work"
+    work=$run/corpus/$t
     mkdir -p "$work"
     while read -r f; do
         cp "$f" "$work/$(basename "$(dirname "$f")")-$(basename "$f")"
     done < <(inputs_of "$t")
     seeds=$(find "$work" -type f | wc -l)
     "$bin" "${libfuzzer_opts[@]}" -max_total_time="$seconds" -print_final_stats=1 \
-        -artifact_prefix="$out/artifacts/$t/" "${dict[@]}" "$work" >"$log" 2>&1
+        -artifact_prefix="$run/artifacts/$t/" "${dict[@]}" "$work" >"$log" 2>&1
     rc=$?
     runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n 1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
@@ -194,10 +198,15 @@ for t in "${targets[@]}"; do
         passed=$((passed + 1))
     else
         echo "fuzz_$t: FAILED (exit $rc${runs:+, $runs runs})"
-        report_failure "$t" "$log"
+        report_failure "$t"
         failed=$((failed + 1))
     fi
 done
 
+if [ $failed -eq 0 ] && [ -z "${FUZZ_KEEP:-}" ]; then
+    rm -rf "$run"
+else
+    echo "fuzz: logs, crash inputs and scratch corpora kept in $run"
+fi
 echo "fuzz: $passed passed, $failed failed"
 [ $failed -eq 0 ]

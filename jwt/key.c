@@ -145,6 +145,21 @@ static int refuse_key_type(const EVP_PKEY *pkey, char *err, size_t errlen)
                         type ? type : "unknown");
 }
 
+/* OpenSSL's key-pair check (n = p * q, d inverts e...), leaving no error on
+ * the thread's queue. */
+static int parts_match(EVP_PKEY *pkey)
+{
+    EVP_PKEY_CTX *ctx;
+    int ok;
+
+    ERR_set_mark();
+    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    ok = ctx && EVP_PKEY_pairwise_check(ctx) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    ERR_pop_to_mark();
+    return ok;
+}
+
 int mcp_jwt_key_from_pkey(EVP_PKEY *pkey, mcp_jwt_key **out, char *err,
                           size_t errlen)
 {
@@ -191,6 +206,15 @@ int mcp_jwt_key_from_pkey(EVP_PKEY *pkey, mcp_jwt_key **out, char *err,
         mcp_jwt_fail(err, errlen,
                      "has an unusable RSA public exponent (it must be odd "
                      "and greater than 1)");
+        goto fail;
+    }
+    /* A private key whose parts disagree (a damaged file) would sign tokens
+     * that its own public half refuses, and publishing n beside such
+     * signatures is how RSA keys have been recovered: refuse it here. */
+    if (key->is_private && !parts_match(pkey)) {
+        mcp_jwt_fail(err, errlen,
+                     "is a damaged RSA private key: its private and public "
+                     "parts do not match");
         goto fail;
     }
     if (compute_kid(key) != 0 || compute_header(key) != 0 ||
