@@ -184,9 +184,9 @@ static struct mcp_revocation_state *new_state(apr_pool_t *p,
 }
 
 /*
- * The parent keeps its own copy current, about once a second (httpd's
- * monitor hook): a child it forks later inherits the last good list, not
- * the one read at startup, even while the file is broken.
+ * The parent keeps its own copy current from httpd's monitor hook (every
+ * ten seconds or so): a child it forks later inherits the last good list,
+ * not the one read at startup, even while the file is broken.
  */
 int mcp_bearer_monitor(apr_pool_t *pconf, server_rec *s)
 {

@@ -7,6 +7,7 @@
 #include "mcp_module.h"
 #include "mcp_embedded.h"
 
+#include "apr_buckets.h"
 #include "apr_file_io.h"
 #include "util_script.h"
 
@@ -228,9 +229,11 @@ static int csrf_valid(request_rec *r, const char *token)
 /* Rendering                                                            */
 /* ------------------------------------------------------------------ */
 
-static void emit_to_request(void *ctx, const char *bytes, size_t n)
+/* The page is rendered into one brigade and sent at once, with its
+ * length: a write per template piece would cost more than the rendering. */
+static void emit_to_brigade(void *ctx, const char *bytes, size_t n)
 {
-    ap_rwrite(bytes, (int)n, ctx);
+    apr_brigade_write(ctx, NULL, NULL, bytes, n);
 }
 
 static apr_status_t json_cleanup(void *json)
@@ -345,8 +348,18 @@ static int render(request_rec *r, int status, const mcp_tpl *tpl,
                    "'self'; connect-src 'self'; img-src 'self' data:; "
                    "form-action 'self'; frame-ancestors 'none'; base-uri "
                    "'none'");
-    if (!r->header_only)
-        mcp_tpl_render(tpl, data, emit_to_request, r);
+    if (!r->header_only) {
+        apr_bucket_brigade *bb =
+            apr_brigade_create(r->pool, r->connection->bucket_alloc);
+        apr_off_t len = 0;
+        mcp_tpl_render(tpl, data, emit_to_brigade, bb);
+        apr_brigade_length(bb, 1, &len);
+        ap_set_content_length(r, len);
+        APR_BRIGADE_INSERT_TAIL(
+            bb, apr_bucket_eos_create(r->connection->bucket_alloc));
+        if (ap_pass_brigade(r->output_filters, bb) != APR_SUCCESS)
+            return AP_FILTER_ERROR;
+    }
     return OK;
 }
 
