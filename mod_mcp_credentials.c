@@ -5,8 +5,10 @@
  * Licensed under the Apache License, Version 2.0.
  *
  * This file is the httpd glue: configuration, directives and hooks.  The
- * request handling lives in mcp_handler.c; everything that needs no request
- * (JWT, durations, dates, roles, bodies, templates) lives in jwt/ and lib/.
+ * requests are handled in mcp_handler.c (token endpoint), mcp_page.c (the
+ * page), mcp_bearer.c (AuthType mcp-bearer) and mcp_ratelimit.c; what needs
+ * no request (JWT, durations, dates, roles, bodies, templates) lives in
+ * jwt/ and lib/.
  */
 
 #define MCP_MODULE_MAIN
