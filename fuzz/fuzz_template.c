@@ -7,7 +7,7 @@
  *   - no byte of a data string reaches the output unescaped: every piece
  *     the renderer emits from inside a data string is free of those
  *     characters, and a character the template text lacks is absent from
- *     the whole output (the case the brief states: no raw '<' from data);
+ *     the whole output (the point of escaping: no raw '<' from data);
  *   - rendering is repeatable: twice the same bytes;
  *   - mcp_html_escape() of the input itself unescapes back to the input.
  *
