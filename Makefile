@@ -143,7 +143,7 @@ bench: deps all ## throughput, latency and memory against baselines (bench/resul
 demo: deps all ## run httpd on 127.0.0.1:$(PORT) with the module, a demo login and a fresh key
 	@PORT=$(PORT) ./scripts/demo.sh
 
-install: module ## install the module and Debian-style mcp_credentials.load/.conf
+install: all ## install the module, mcp-token and Debian-style mcp_credentials.load/.conf
 	$(APXS) -i -n mcp_credentials mod_mcp_credentials.la
 	install -d $(DESTDIR)/etc/apache2/mods-available
 	install -m 644 conf/mcp_credentials.load conf/mcp_credentials.conf \
