@@ -43,8 +43,8 @@ static apr_status_t json_cleanup(void *json)
     return APR_SUCCESS;
 }
 
-/* Hands a cJSON tree to the request pool, so no error path leaks it. */
-static cJSON *pool_json(apr_pool_t *p, cJSON *json)
+/* Hands a cJSON tree to a pool, so no error path leaks it. */
+cJSON *mcp_pool_json(apr_pool_t *p, cJSON *json)
 {
     if (json)
         apr_pool_cleanup_register(p, json, json_cleanup,
@@ -92,7 +92,7 @@ int mcp_method_not_allowed(request_rec *r)
 int mcp_send_error(request_rec *r, int status, const char *code,
                    const char *message)
 {
-    cJSON *body = pool_json(r->pool, cJSON_CreateObject());
+    cJSON *body = mcp_pool_json(r->pool, cJSON_CreateObject());
     if (!body || !cJSON_AddStringToObject(body, "error", code) ||
         !cJSON_AddStringToObject(body, "message", message))
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -393,6 +393,16 @@ static apr_status_t token_request_cleanup(void *req)
     return APR_SUCCESS;
 }
 
+/* An empty token request whose strings the pool frees. */
+mcp_token_request *mcp_pool_token_request(apr_pool_t *p)
+{
+    mcp_token_request *req = apr_palloc(p, sizeof(*req));
+    mcp_token_request_init(req);
+    apr_pool_cleanup_register(p, req, token_request_cleanup,
+                              apr_pool_cleanup_null);
+    return req;
+}
+
 /* Mints for the request's user.  Returns OK with *minted filled, or the
  * status to answer: 400 or 429 with *code and *message for the client, or
  * 500 (logged here). */
@@ -499,7 +509,7 @@ int mcp_mint(request_rec *r, const mcp_dir_conf *dconf,
 static int handle_token_json(request_rec *r, const mcp_dir_conf *dconf,
                              const char *body, apr_size_t len)
 {
-    mcp_token_request *req = apr_palloc(r->pool, sizeof(*req));
+    mcp_token_request *req = mcp_pool_token_request(r->pool);
     mcp_minted minted;
     const char *code, *message;
     char msg[256];
@@ -509,9 +519,6 @@ static int handle_token_json(request_rec *r, const mcp_dir_conf *dconf,
     size_t i;
     int rc;
 
-    mcp_token_request_init(req);
-    apr_pool_cleanup_register(r->pool, req, token_request_cleanup,
-                              apr_pool_cleanup_null);
     st = mcp_token_request_parse_json(body, len, req, msg, sizeof(msg));
     if (st == MCP_TREQ_NOMEM)
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -528,7 +535,7 @@ static int handle_token_json(request_rec *r, const mcp_dir_conf *dconf,
     if (rc != OK)
         return rc;
 
-    answer = pool_json(r->pool, cJSON_CreateObject());
+    answer = mcp_pool_json(r->pool, cJSON_CreateObject());
     roles = cJSON_CreateArray();
     if (!answer || !roles) {
         cJSON_Delete(roles);

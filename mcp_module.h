@@ -160,6 +160,8 @@ void mcp_unset_header_variants(request_rec *r, const char *name);
 int mcp_send_error(request_rec *r, int status, const char *code,
                    const char *message);
 int mcp_method_not_allowed(request_rec *r);
+cJSON *mcp_pool_json(apr_pool_t *p, cJSON *json);
+mcp_token_request *mcp_pool_token_request(apr_pool_t *p);
 const char *mcp_public_origin(request_rec *r);
 mcp_roles *mcp_user_roles(request_rec *r, const mcp_dir_conf *dconf);
 apr_int64_t mcp_max_lifetime(const mcp_dir_conf *dconf);

@@ -236,12 +236,6 @@ static void emit_to_brigade(void *ctx, const char *bytes, size_t n)
     apr_brigade_write(ctx, NULL, NULL, bytes, n);
 }
 
-static apr_status_t json_cleanup(void *json)
-{
-    cJSON_Delete(json);
-    return APR_SUCCESS;
-}
-
 static const char *asset_url(request_rec *r, const struct mcp_pages *pages,
                              const char *base, const char *name)
 {
@@ -272,15 +266,13 @@ static cJSON *page_data(request_rec *r, const mcp_dir_conf *dconf,
                    {"1 year", "P365D", 365}};
     mcp_server_conf *sconf = mcp_server_config(r->server);
     apr_int64_t max = mcp_max_lifetime(dconf);
-    cJSON *data = cJSON_CreateObject(), *list, *item;
+    cJSON *data = mcp_pool_json(r->pool, cJSON_CreateObject()), *list, *item;
     char iso[48], words[64];
     int checked = 0;
     size_t i;
 
     if (!data)
         return NULL;
-    apr_pool_cleanup_register(r->pool, data, json_cleanup,
-                              apr_pool_cleanup_null);
     cJSON_AddStringToObject(data, "user", r->user);
     cJSON_AddStringToObject(data, "base", base);
     cJSON_AddStringToObject(data, "tokenUrl",
@@ -403,17 +395,11 @@ int mcp_form_refusal(request_rec *r, const mcp_dir_conf *dconf, int status,
     return page_with_error(r, dconf, status, "csrf", msg);
 }
 
-static apr_status_t token_request_cleanup(void *req)
-{
-    mcp_token_request_clear(req);
-    return APR_SUCCESS;
-}
-
 int mcp_handle_token_form(request_rec *r, const mcp_dir_conf *dconf,
                           const char *body, apr_size_t len)
 {
     mcp_server_conf *sconf = mcp_server_config(r->server);
-    mcp_token_request *req = apr_palloc(r->pool, sizeof(*req));
+    mcp_token_request *req = mcp_pool_token_request(r->pool);
     const char *code, *message;
     mcp_minted minted;
     mcp_treq_status st;
@@ -422,9 +408,6 @@ int mcp_handle_token_form(request_rec *r, const mcp_dir_conf *dconf,
     const char *base = apr_table_get(r->notes, "mcp-base");
     int rc;
 
-    mcp_token_request_init(req);
-    apr_pool_cleanup_register(r->pool, req, token_request_cleanup,
-                              apr_pool_cleanup_null);
     st = mcp_token_request_parse_form(body, len, req, msg, sizeof(msg));
     if (st == MCP_TREQ_NOMEM)
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -519,11 +502,9 @@ int mcp_login_handler(request_rec *r)
     if (!is_local_path(back))
         back = sconf->page_path ? sconf->page_path : "/";
 
-    data = cJSON_CreateObject();
+    data = mcp_pool_json(r->pool, cJSON_CreateObject());
     if (!data)
         return HTTP_INTERNAL_SERVER_ERROR;
-    apr_pool_cleanup_register(r->pool, data, json_cleanup,
-                              apr_pool_cleanup_null);
     cJSON_AddStringToObject(data, "action",
                             apr_pstrcat(r->pool, dir, "/dologin", NULL));
     cJSON_AddStringToObject(data, "location", back);

@@ -137,6 +137,10 @@ inputs_of() {
     for dir in "fuzz/corpus/$1" "fuzz/regressions/$1"; do
         [ -d "$dir" ] && find "$dir" -maxdepth 1 -type f | sort
     done
+    # The shipped templates are seeds as they are, not copies that drift.
+    if [ "$1" = template ]; then
+        find templates -maxdepth 1 -name '*.html' -type f | sort
+    fi
 }
 
 report_failure() {

@@ -17,7 +17,7 @@ use URI::Escape qw(uri_escape);
 
 use MCPTest qw(basic csrf_of verify_token decode_token key_path json origin);
 
-plan tests => 78;
+plan tests => 83;
 
 Apache::TestRequest::user_agent(reset => 1, requests_redirectable => 0);
 
@@ -198,6 +198,21 @@ ok t_cmp($html, qr{<form id="mint-form" method="post" action="/mcp-credentials/t
         [[csrf => $csrf // ''], [lifetime => 'P7D']], Origin => 'http://evil.example');
     ok t_cmp($res->code, 403, 'a valid csrf from a cross-site Origin: 403');
     ok t_cmp(token_in($res->content), '', 'no token');
+    ok t_cmp($res->header('Content-Type') // '', qr{^text/html},
+        'a refused form post answers with the page, not JSON');
+    ok t_cmp($res->content, qr/cross-site requests cannot mint tokens/,
+        'saying why, on the page');
+    # What a browser sends from a no-referrer page: Origin null, but Fetch
+    # Metadata says the post came from the page itself.
+    $res = form_post('/mcp-credentials', 'alice', [[csrf => $csrf // ''], [lifetime => 'P7D']],
+        Origin => 'null', 'Sec-Fetch-Site' => 'same-origin');
+    ok t_cmp($res->code, 200, 'Origin null with Sec-Fetch-Site same-origin: 200');
+    $res = form_post('/mcp-credentials', 'alice', [[csrf => $csrf // ''], [lifetime => 'P7D']],
+        Origin => 'null');
+    ok t_cmp($res->code, 403, 'Origin null without Fetch Metadata: 403');
+    $res = form_post('/mcp-credentials', 'alice', [[csrf => $csrf // ''], [lifetime => 'P7D']],
+        'Sec-Fetch-Site' => 'same-site');
+    ok t_cmp($res->code, 403, 'Sec-Fetch-Site same-site (another origin): 403');
 }
 
 # --- The custom date ---------------------------------------------------------------------
