@@ -231,6 +231,13 @@ static void ref_policy(const mcp_roles *in, const mcp_role_policy *p,
             continue;
         }
         snprintf(buf, sizeof(buf), "%s%s", prefix, role);
+        /* A final role must read back as one item of a comma-separated
+         * list: no comma, no blank at either end. */
+        if (!mcp_role_is_valid(buf, strlen(buf)) || strchr(buf, ',') ||
+            is_blank(buf[0]) || is_blank(buf[strlen(buf) - 1])) {
+            out->dropped++;
+            continue;
+        }
         for (k = 0; k < p->n_allow && !allowed; k++)
             allowed = ref_glob(p->allow[k], buf);
         if (allowed && mcp_roles_add(out, buf, strlen(buf)) < 0)
@@ -266,6 +273,9 @@ static void check_policy(const mcp_roles *in, const fields *f)
     check_valid(&out);
     for (i = 0; i < out.n; i++) {
         int allowed = policy.n_allow == 0;
+        const char *r = out.items[i];
+        if (strchr(r, ',') || is_blank(r[0]) || is_blank(r[strlen(r) - 1]))
+            abort();
         if (policy.prefix &&
             strncmp(out.items[i], policy.prefix, strlen(policy.prefix)) != 0)
             abort();
@@ -277,11 +287,13 @@ static void check_policy(const mcp_roles *in, const fields *f)
     for (i = 0; i < policy.n_allow; i++)
         for (k = 0; k < in->n; k++)
             (void)glob(policy.allow[i], in->items[k]);
-    /* a NULL policy passes everything through */
+    /* a NULL policy passes through every role that can be passed on */
     mcp_roles_clear(&out);
     if (mcp_roles_apply_policy(in, NULL, &out) != 0)
         abort();
-    if (out.n != in->n)
+    for (i = 0, k = 0; i < in->n; i++)
+        k += mcp_role_is_passable(in->items[i], strlen(in->items[i]));
+    if (out.n != k || out.dropped != in->n - k)
         abort();
     mcp_roles_clear(&out);
     mcp_roles_clear(&expected);

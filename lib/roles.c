@@ -53,6 +53,14 @@ int mcp_role_is_valid(const char *role, size_t len)
     return mcp_utf8_valid(role, len);
 }
 
+int mcp_role_is_passable(const char *role, size_t len)
+{
+    if (!mcp_role_is_valid(role, len) || memchr(role, ',', len) != NULL)
+        return 0;
+    return role[0] != ' ' && role[0] != '\t' && role[len - 1] != ' ' &&
+           role[len - 1] != '\t';
+}
+
 /* A valid role holds no NUL, so the stored copies compare as C strings. */
 static int find(const mcp_roles *roles, const char *role, size_t len)
 {
@@ -231,6 +239,11 @@ int mcp_roles_apply_policy(const mcp_roles *in, const mcp_role_policy *policy,
         memcpy(buf, policy && plen ? policy->prefix : "", plen);
         memcpy(buf + plen, role, rlen + 1);
 
+        /* Final from here on: what cannot be handed on as one role goes. */
+        if (!mcp_role_is_passable(buf, plen + rlen)) {
+            out->dropped++;
+            continue;
+        }
         allowed = !policy || policy->n_allow == 0;
         for (k = 0; !allowed && k < policy->n_allow; k++)
             allowed = mcp_glob_match(policy->allow[k], buf);

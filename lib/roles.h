@@ -28,6 +28,15 @@ void mcp_roles_clear(mcp_roles *roles);
  * MCP_ROLE_MAX_LEN bytes of valid UTF-8 with no control character. */
 int mcp_role_is_valid(const char *role, size_t len);
 
+/* 1 when a valid role can also be handed on as one item of the
+ * comma-separated lists httpd passes to a backend (MCPBearerPassAuthorities,
+ * MCP_AUTHORITIES) and writes to the audit line: it holds no ',' and starts
+ * and ends with neither a space nor a tab (a reader that trims would see
+ * another role).  This is the rule for a role that is final: after the
+ * operator's map and prefix, in every minted token, in every token the
+ * bearer guard accepts.  Sources may hold commas (LDAP DNs) until then. */
+int mcp_role_is_passable(const char *role, size_t len);
+
 /* Appends a copy unless present.  Returns 1 when added, 0 when already there
  * or refused as invalid (counted in dropped), -1 when out of memory. */
 int mcp_roles_add(mcp_roles *roles, const char *role, size_t len);
@@ -55,7 +64,8 @@ typedef struct {
  * then, when allow patterns exist, a role that matches none is dropped.
  * A map entry whose "to" is NULL or "" drops the role.  Roles dropped by
  * the policy are not counted in out->dropped; roles the prefix makes too
- * long are. */
+ * long, and roles that are not passable once mapped and prefixed
+ * (mcp_role_is_passable), are. */
 typedef struct {
     const mcp_role_map_entry *map;
     size_t n_map;

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 #define MCP_TOKEN_CACHE_KEY_LEN 32
 
 /* What a verified token said.  In an entry, every pointer points into the
@@ -47,6 +49,15 @@ const mcp_cached_token *mcp_token_cache_get(
 int mcp_token_cache_put(mcp_token_cache *cache,
                         const unsigned char key[MCP_TOKEN_CACHE_KEY_LEN],
                         const mcp_cached_token *token);
+
+/* The key of a token checked against issuer and audience (NULL: none): a
+ * SHA-256 from libctx (NULL: OpenSSL's default library context).  Returns
+ * 0, or -1 when no digest could be computed; the caller must then neither
+ * look the token up nor store it, so a failure can never make two tokens
+ * share an entry. */
+int mcp_token_cache_key(OSSL_LIB_CTX *libctx, const char *token, size_t len,
+                        const char *issuer, const char *audience,
+                        unsigned char key[MCP_TOKEN_CACHE_KEY_LEN]);
 
 /* Entries held now. */
 size_t mcp_token_cache_size(const mcp_token_cache *cache);

@@ -235,19 +235,21 @@ static void test_policy(void)
     CHECK_STR(out.items[0], "ROLE_ADMIN");
     mcp_roles_clear(&out);
 
-    /* no policy rules at all: a copy */
+    /* no policy rules at all: a copy, less the DN whose commas would
+     * make several roles of it */
     {
         mcp_role_policy none = {NULL, 0, NULL, NULL, 0};
         CHECK_INT(mcp_roles_apply_policy(&in, &none, &out), 0);
-        CHECK_INT(out.n, in.n);
-        CHECK_STR(out.items[4], "hidden");
+        CHECK_INT(out.n, in.n - 1);
+        CHECK_INT(out.dropped, 1);
+        CHECK_STR(out.items[3], "hidden");
         mcp_roles_clear(&out);
         CHECK_INT(mcp_roles_apply_policy(&in, NULL, &out), 0);
-        CHECK_INT(out.n, in.n);
+        CHECK_INT(out.n, in.n - 1);
         mcp_roles_clear(&out);
         none.prefix = "";
         CHECK_INT(mcp_roles_apply_policy(&in, &none, &out), 0);
-        CHECK_STR(out.items[1], "staff");
+        CHECK_STR(out.items[0], "staff");
         mcp_roles_clear(&out);
     }
 
@@ -273,6 +275,58 @@ static void test_policy(void)
     CHECK_INT(out.n, 1);
     CHECK_INT(strlen(out.items[0]), MCP_ROLE_MAX_LEN);
     CHECK_INT(out.dropped, 1);
+    mcp_roles_clear(&out);
+    mcp_roles_clear(&in);
+}
+
+/* A role that holds the separator of the lists httpd hands to a backend
+ * would read as several roles there: it never leaves the policy. */
+static void test_passable(void)
+{
+    static const mcp_role_map_entry map[] = {
+        {"CN=Admins,OU=Groups,DC=example,DC=com", "ADMIN"},
+        {"ops", "ROLE_OPS,ROLE_ADMIN"},
+    };
+    mcp_role_policy policy = {map, 2, "ROLE_", NULL, 0};
+    mcp_roles in, out;
+
+    CHECK(mcp_role_is_passable("ROLE_USER", 9));
+    CHECK(mcp_role_is_passable("CN=x", 4));
+    CHECK(mcp_role_is_passable("a b", 3));
+    CHECK(!mcp_role_is_passable("ROLE_USER,ROLE_ADMIN", 20));
+    CHECK(!mcp_role_is_passable(",", 1));
+    CHECK(!mcp_role_is_passable(" ROLE_ADMIN", 11));
+    CHECK(!mcp_role_is_passable("ROLE_ADMIN ", 11));
+    CHECK(!mcp_role_is_passable("\tROLE_ADMIN", 11));
+    CHECK(!mcp_role_is_passable("", 0));
+    CHECK(!mcp_role_is_passable("ROLE\nX", 6));
+
+    mcp_roles_init(&in);
+    mcp_roles_init(&out);
+    /* An LDAP DN (commas) mapped to a plain role is kept; a value that
+     * still holds a comma once mapped and prefixed is dropped, counted. */
+    mcp_roles_add(&in, "cn=admins,ou=groups,dc=example,dc=com", 37);
+    mcp_roles_add(&in, "USER,ROLE_ADMIN", 15);
+    mcp_roles_add(&in, "ops", 3);
+    mcp_roles_add(&in, "CN=Other,DC=example", 19);
+    mcp_roles_add(&in, "USER", 4);
+    CHECK_INT(in.n, 5);
+    CHECK_INT(mcp_roles_apply_policy(&in, &policy, &out), 0);
+    CHECK_INT(out.n, 2);
+    CHECK_STR(out.items[0], "ROLE_ADMIN");
+    CHECK_STR(out.items[1], "ROLE_USER");
+    CHECK_INT(out.dropped, 3);
+    mcp_roles_clear(&out);
+
+    /* A prefix that ends in a space would make " X" of "X": not passable. */
+    policy.prefix = NULL;
+    policy.n_map = 0;
+    mcp_roles_clear(&in);
+    mcp_roles_add(&in, "ROLE_A ", 7);
+    mcp_roles_add(&in, "ROLE_B", 6);
+    CHECK_INT(mcp_roles_apply_policy(&in, &policy, &out), 0);
+    CHECK_INT(out.n, 1);
+    CHECK_STR(out.items[0], "ROLE_B");
     mcp_roles_clear(&out);
     mcp_roles_clear(&in);
 }
@@ -540,6 +594,7 @@ int main(void)
     test_split();
     test_glob();
     test_policy();
+    test_passable();
     test_groupfile();
     test_groupfile_errors();
     test_groupfile_hostile();

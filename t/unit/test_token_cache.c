@@ -8,6 +8,41 @@
 
 #include "token_cache.h"
 
+#include <openssl/crypto.h>
+#include <openssl/provider.h>
+
+/* Keys: what changes a key, and a failure that must never yield one. */
+static void test_keys(void)
+{
+    unsigned char a[32], b[32], zero[32] = {0};
+    OSSL_LIB_CTX *broken;
+    OSSL_PROVIDER *null_provider;
+
+    CHECK_INT(mcp_token_cache_key(NULL, "t1", 2, "iss", NULL, a), 0);
+    CHECK_INT(mcp_token_cache_key(NULL, "t1", 2, "iss", NULL, b), 0);
+    CHECK(memcmp(a, b, 32) == 0);
+    CHECK(memcmp(a, zero, 32) != 0);
+    CHECK_INT(mcp_token_cache_key(NULL, "t2", 2, "iss", NULL, b), 0);
+    CHECK(memcmp(a, b, 32) != 0);
+    CHECK_INT(mcp_token_cache_key(NULL, "t1", 2, "iss", "aud", b), 0);
+    CHECK(memcmp(a, b, 32) != 0);
+    CHECK_INT(mcp_token_cache_key(NULL, "t1", 2, "is", "saud", a), 0);
+    CHECK(memcmp(a, b, 32) != 0);
+    CHECK_INT(mcp_token_cache_key(NULL, NULL, 0, "iss", NULL, a), -1);
+
+    /* A library context without SHA-256 (only the null provider): the
+     * key cannot be computed, and the answer says so instead of handing
+     * back a key every failed token would share. */
+    broken = OSSL_LIB_CTX_new();
+    null_provider = broken ? OSSL_PROVIDER_load(broken, "null") : NULL;
+    CHECK(null_provider != NULL);
+    memset(a, 0, sizeof(a));
+    CHECK_INT(mcp_token_cache_key(broken, "t1", 2, "iss", NULL, a), -1);
+    CHECK_INT(mcp_token_cache_key(broken, "t2", 2, "iss", NULL, b), -1);
+    OSSL_PROVIDER_unload(null_provider);
+    OSSL_LIB_CTX_free(broken);
+}
+
 static void key_of(unsigned char key[MCP_TOKEN_CACHE_KEY_LEN], unsigned n)
 {
     size_t i;
@@ -107,5 +142,6 @@ int main(void)
     mcp_token_cache_free(cache);
     mcp_token_cache_free(NULL);
 
+    test_keys();
     return UNIT_DONE("token_cache");
 }
