@@ -35,6 +35,7 @@ UNIT_HDR    := $(wildcard jwt/*.h lib/*.h)
 UNIT_TESTS  := $(patsubst t/unit/%.c,build/unit/%,$(sort $(wildcard t/unit/test_*.c)))
 
 GLUE_SRC    := mod_mcp_credentials.c mcp_handler.c mcp_page.c mcp_bearer.c \
+               mcp_revocation.c \
                mcp_ratelimit.c
 GLUE_HDR    := mcp_module.h mcp_embedded.h
 TEMPLATES   := templates/page.html templates/login.html templates/page.css \

@@ -1,8 +1,9 @@
 /*
  * AuthType mcp-bearer: httpd checks the tokens itself, in front of any MCP
  * server.  Authentication (check_authn), the "mcp-authority" authorization
- * provider, the challenge (RFC 6750, MCP authorization), CORS preflights,
- * RFC 9728 resource metadata and the revocation list.
+ * provider, the challenge (RFC 6750, MCP authorization), CORS, the
+ * verified-token cache and RFC 9728 resource metadata.  The revocation
+ * list is mcp_revocation.c's.
  */
 
 #include "mcp_module.h"
@@ -11,11 +12,7 @@
 #include "mod_auth.h"
 #include "ap_provider.h"
 #include "apr_thread_mutex.h"
-#include "mpm_common.h"
 
-#include <openssl/evp.h>
-
-#include "revocation.h"
 #include "token_cache.h"
 
 #define WELL_KNOWN "/.well-known/oauth-protected-resource"
@@ -24,236 +21,6 @@
 typedef struct {
     apr_array_header_t *authorities; /* const char * */
 } bearer_state;
-
-/* ------------------------------------------------------------------ */
-/* Revocation list                                                      */
-/* ------------------------------------------------------------------ */
-
-/*
- * Per process and server: the list in force and when its file was last
- * looked at.  Threads of a child share it, so a mutex guards it: lookups
- * are a binary search and the file is checked at most once a second, so
- * the lock is held for microseconds.
- */
-struct mcp_revocation_state {
-    apr_thread_mutex_t *lock;
-    const mcp_revocation *list;     /* in force */
-    mcp_revocation *owned;          /* list reloaded by this process */
-    apr_time_t checked;             /* last stat() of the file */
-    apr_time_t mtime;               /* of the list in force */
-    apr_off_t size;
-    apr_ino_t inode;
-    apr_time_t failed_mtime;        /* of a bad file already logged */
-};
-
-static apr_status_t revocation_cleanup(void *list)
-{
-    mcp_revocation_free(list);
-    return APR_SUCCESS;
-}
-
-/* Reads and parses the file.  Returns NULL or an error message. */
-static const char *read_revocations(apr_pool_t *p, const char *path,
-                                    mcp_revocation **out, apr_finfo_t *fi)
-{
-    apr_file_t *fd;
-    apr_size_t n;
-    char *buf, err[256];
-    apr_status_t rv;
-
-    rv = apr_stat(fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE |
-                                APR_FINFO_MTIME | APR_FINFO_INODE, p);
-    if (rv != APR_SUCCESS && rv != APR_INCOMPLETE)
-        return apr_psprintf(p, "cannot read '%s': %pm", path, &rv);
-    if (fi->filetype != APR_REG)
-        return apr_psprintf(p, "'%s' is not a regular file", path);
-    if (fi->size > MCP_REVOCATION_MAX_FILE)
-        return apr_psprintf(p, "'%s' is larger than %d bytes", path,
-                            MCP_REVOCATION_MAX_FILE);
-    rv = apr_file_open(&fd, path, APR_READ | APR_BINARY, 0, p);
-    if (rv != APR_SUCCESS)
-        return apr_psprintf(p, "cannot read '%s': %pm", path, &rv);
-    n = (apr_size_t)fi->size;
-    buf = apr_palloc(p, n + 1);
-    rv = apr_file_read_full(fd, buf, n, &n);
-    apr_file_close(fd);
-    if (rv != APR_SUCCESS && rv != APR_EOF)
-        return apr_psprintf(p, "cannot read '%s': %pm", path, &rv);
-    if (mcp_revocation_parse(buf, n, out, err, sizeof(err)) != 0)
-        return apr_psprintf(p, "'%s': %s", path, err);
-    return NULL;
-}
-
-const char *mcp_set_revoked_tokens(cmd_parms *cmd, void *dummy,
-                                   const char *arg)
-{
-    mcp_server_conf *conf = mcp_server_config(cmd->server);
-    const char *path = ap_server_root_relative(cmd->pool, arg);
-    mcp_revocation *list;
-    apr_finfo_t fi;
-    const char *err;
-    (void)dummy;
-
-    if (!path)
-        return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
-                            cmd->cmd->name, arg);
-    err = read_revocations(cmd->temp_pool, path, &list, &fi);
-    if (err)
-        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
-    apr_pool_cleanup_register(cmd->pool, list, revocation_cleanup,
-                              apr_pool_cleanup_null);
-    conf->revoked_path = path;
-    conf->revoked_initial = list;
-    conf->revoked_mtime = fi.mtime;
-    conf->revoked_size = fi.size;
-    conf->revoked_inode = fi.inode;
-    return NULL;
-}
-
-/* Called with the state's lock held (or single-threaded, in the parent):
- * re-reads the file when it changed.  A bad file keeps the last good list,
- * and says so once per version of the file. */
-static void refresh_revocations(server_rec *s, apr_pool_t *pool,
-                                mcp_server_conf *conf,
-                                struct mcp_revocation_state *st)
-{
-    apr_time_t now = apr_time_now();
-    apr_pool_t *p;
-    apr_finfo_t fi;
-    mcp_revocation *list = NULL;
-    const char *err;
-
-    if (st->checked && now - st->checked < apr_time_from_sec(1))
-        return;
-    st->checked = now;
-    if (apr_pool_create(&p, pool) != APR_SUCCESS)
-        return;
-    memset(&fi, 0, sizeof(fi));
-    if (apr_stat(&fi, conf->revoked_path,
-                 APR_FINFO_MTIME | APR_FINFO_SIZE | APR_FINFO_INODE,
-                 p) == APR_SUCCESS &&
-        fi.mtime == st->mtime && fi.size == st->size &&
-        fi.inode == st->inode) {
-        apr_pool_destroy(p);
-        return;
-    }
-    err = read_revocations(p, conf->revoked_path, &list, &fi);
-    if (err) {
-        if (st->failed_mtime != fi.mtime || !st->failed_mtime) {
-            st->failed_mtime = fi.mtime ? fi.mtime : 1;
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
-                         "MCPBearerRevokedTokens: %s; the last good list "
-                         "(%lu entries) stays in force",
-                         err, (unsigned long)mcp_revocation_count(st->list));
-        }
-        apr_pool_destroy(p);
-        return;
-    }
-    apr_pool_destroy(p);
-    mcp_revocation_free(st->owned);
-    st->owned = list;
-    st->list = list;
-    st->mtime = fi.mtime;
-    st->size = fi.size;
-    st->inode = fi.inode;
-    st->failed_mtime = 0;
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
-                 "MCPBearerRevokedTokens: read '%s' (%lu entries)",
-                 conf->revoked_path,
-                 (unsigned long)mcp_revocation_count(list));
-}
-
-static apr_status_t owned_cleanup(void *stv)
-{
-    struct mcp_revocation_state *st = stv;
-    mcp_revocation_free(st->owned);
-    st->owned = NULL;
-    return APR_SUCCESS;
-}
-
-static struct mcp_revocation_state *new_state(apr_pool_t *p,
-                                              const mcp_server_conf *conf)
-{
-    struct mcp_revocation_state *st = apr_pcalloc(p, sizeof(*st));
-    st->list = conf->revoked_initial;
-    st->mtime = conf->revoked_mtime;
-    st->size = conf->revoked_size;
-    st->inode = conf->revoked_inode;
-    apr_pool_cleanup_register(p, st, owned_cleanup, apr_pool_cleanup_null);
-    return st;
-}
-
-/*
- * The parent keeps its own copy current from httpd's monitor hook (every
- * ten seconds or so): a child it forks later inherits the last good list,
- * not the one read at startup, even while the file is broken.
- */
-int mcp_bearer_monitor(apr_pool_t *pconf, server_rec *s)
-{
-    for (; s; s = s->next) {
-        mcp_server_conf *conf = mcp_server_config(s);
-        if (!conf->revoked_path)
-            continue;
-        if (!conf->revoked_parent)
-            conf->revoked_parent = new_state(pconf, conf);
-        refresh_revocations(s, pconf, conf, conf->revoked_parent);
-    }
-    return DECLINED;
-}
-
-/* Each child starts from the parent's list and looks at the file on its
- * first request. */
-static void cache_child_init(apr_pool_t *pchild, server_rec *s,
-                             mcp_server_conf *conf);
-
-void mcp_bearer_child_init(apr_pool_t *pchild, server_rec *s)
-{
-    for (; s; s = s->next) {
-        mcp_server_conf *conf = mcp_server_config(s);
-        const struct mcp_revocation_state *parent = conf->revoked_parent;
-        struct mcp_revocation_state *st;
-        cache_child_init(pchild, s, conf);
-        if (!conf->revoked_path)
-            continue;
-        st = new_state(pchild, conf);
-        if (parent) {
-            /* The parent's list stays in this child's copy of its memory;
-             * the child never frees it. */
-            st->list = parent->list;
-            st->mtime = parent->mtime;
-            st->size = parent->size;
-            st->inode = parent->inode;
-        }
-        if (apr_thread_mutex_create(&st->lock, APR_THREAD_MUTEX_DEFAULT,
-                                    pchild) != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
-                         "MCPBearerRevokedTokens: cannot create a mutex; "
-                         "the list inherited at startup stays in force");
-            st->lock = NULL;
-        }
-        st->checked = 0;
-        conf->revoked = st;
-    }
-}
-
-static int is_revoked(request_rec *r, const mcp_cached_token *t)
-{
-    mcp_server_conf *conf = mcp_server_config(r->server);
-    struct mcp_revocation_state *st = conf->revoked;
-    int revoked;
-
-    if (!st)
-        return 0;
-    if (st->lock) {
-        apr_thread_mutex_lock(st->lock);
-        refresh_revocations(r->server, r->pool, conf, st);
-    }
-    revoked = mcp_revocation_is_revoked(st->list, t->jti, t->sub,
-                                        t->has_iat ? t->iat : INT64_MIN);
-    if (st->lock)
-        apr_thread_mutex_unlock(st->lock);
-    return revoked;
-}
 
 /* ------------------------------------------------------------------ */
 /* Challenge                                                            */
@@ -387,14 +154,37 @@ static apr_status_t cache_cleanup(void *cache)
     return APR_SUCCESS;
 }
 
-static void cache_child_init(apr_pool_t *pchild, server_rec *s,
-                             mcp_server_conf *conf)
+/* A server that uses the same keys as an earlier one, with a cache of
+ * the same size, shares that server's cache: the key of an entry already
+ * holds the issuer and audience it was checked against. */
+static struct mcp_bearer_cache *cache_of_twin(server_rec *first,
+                                              server_rec *s,
+                                              const mcp_server_conf *conf,
+                                              int size)
+{
+    for (; first && first != s; first = first->next) {
+        mcp_server_conf *other = mcp_server_config(first);
+        int other_size = other->bearer_cache_size >= 0
+                             ? other->bearer_cache_size
+                             : MCP_DEFAULT_BEARER_CACHE;
+        if (other->bearer_cache && other_size == size &&
+            other->signing_key == conf->signing_key &&
+            other->verify_keys == conf->verify_keys)
+            return other->bearer_cache;
+    }
+    return NULL;
+}
+
+static void cache_child_init(apr_pool_t *pchild, server_rec *first,
+                             server_rec *s, mcp_server_conf *conf)
 {
     struct mcp_bearer_cache *c;
     int size = conf->bearer_cache_size >= 0 ? conf->bearer_cache_size
                                             : MCP_DEFAULT_BEARER_CACHE;
     conf->bearer_cache = NULL;
     if (size <= 0)
+        return;
+    if ((conf->bearer_cache = cache_of_twin(first, s, conf, size)))
         return;
     c = apr_pcalloc(pchild, sizeof(*c));
     if (apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT,
@@ -410,21 +200,11 @@ static void cache_child_init(apr_pool_t *pchild, server_rec *s,
     conf->bearer_cache = c;
 }
 
-static void cache_key(const char *token, const mcp_jwt_verify_opts *opts,
-                      unsigned char key[MCP_TOKEN_CACHE_KEY_LEN])
+void mcp_bearer_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    const char *iss = opts->issuer ? opts->issuer : "";
-    const char *aud = opts->audience ? opts->audience : "";
-    unsigned int n = 0;
-
-    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
-        !EVP_DigestUpdate(ctx, iss, strlen(iss) + 1) ||
-        !EVP_DigestUpdate(ctx, aud, strlen(aud) + 1) ||
-        !EVP_DigestUpdate(ctx, token, strlen(token)) ||
-        !EVP_DigestFinal_ex(ctx, key, &n))
-        memset(key, 0, MCP_TOKEN_CACHE_KEY_LEN);
-    EVP_MD_CTX_free(ctx);
+    server_rec *v;
+    for (v = s; v; v = v->next)
+        cache_child_init(pchild, s, v, mcp_server_config(v));
 }
 
 /* A copy, in the request pool, of a cached token still valid now. */
@@ -484,9 +264,13 @@ static const char *verify_token(request_rec *r, const char *token,
     roles = apr_palloc(r->pool, sizeof(char *) * (n + 1));
     for (i = 0; i < n; i++) {
         const char *role = cJSON_GetArrayItem(v.authorities, i)->valuestring;
-        if (!mcp_role_is_valid(role, strlen(role))) {
+        /* The rule of every final role: one that would read as several
+         * in the list handed to the backend refuses the token. */
+        if (!mcp_role_is_passable(role, strlen(role))) {
             mcp_jwt_verified_clear(&v);
-            return "the token holds an invalid authority";
+            return "the token holds an authority that cannot be passed on "
+                   "(a comma, a space at either end, a control character "
+                   "or invalid UTF-8)";
         }
         roles[i] = apr_pstrdup(r->pool, role);
     }
@@ -505,16 +289,183 @@ static const char *verify_token(request_rec *r, const char *token,
     return NULL;
 }
 
+/* ------------------------------------------------------------------ */
+/* CORS                                                                 */
+/* ------------------------------------------------------------------ */
+
+#define CORS_FILTER "MCP_CORS"
+#define CORS_ALLOW_METHODS "GET, POST, DELETE, OPTIONS"
+#define CORS_ALLOW_HEADERS                                                    \
+    "Authorization, Content-Type, Accept, Mcp-Session-Id, "                   \
+    "Mcp-Protocol-Version, Last-Event-ID"
+#define CORS_EXPOSE_HEADERS                                                   \
+    "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version"
+
+/* MCPBearerCORSOrigins ORIGIN... | *: which browser origins get CORS
+ * answers.  None by default: the operator decides which web applications
+ * may call the MCP server from a browser. */
+const char *mcp_set_cors_origins(cmd_parms *cmd, void *dirconf,
+                                 const char *arg)
+{
+    mcp_dir_conf *conf = dirconf;
+    apr_uri_t uri;
+    char *origin;
+
+    if (!conf->cors_origins_set) {
+        conf->cors_origins = apr_array_make(cmd->pool, 2, sizeof(char *));
+        conf->cors_origins_set = 1;
+    }
+    if (!strcmp(arg, "*")) {
+        origin = "*";
+    }
+    else if (apr_uri_parse(cmd->pool, arg, &uri) == APR_SUCCESS &&
+             uri.scheme && uri.hostname &&
+             (!strcasecmp(uri.scheme, "https") ||
+              !strcasecmp(uri.scheme, "http")) &&
+             (!uri.path || !*uri.path) && !uri.query && !uri.fragment &&
+             !uri.user && !uri.password) {
+        origin = apr_pstrcat(cmd->pool, uri.scheme, "://", uri.hostinfo,
+                             NULL);
+        ap_str_tolower(origin);
+    }
+    else {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not an origin such as "
+                            "https://app.example.com (scheme://host[:port], "
+                            "no path), nor *",
+                            cmd->cmd->name, arg);
+    }
+    *(const char **)apr_array_push(conf->cors_origins) = origin;
+    return NULL;
+}
+
+/* The request's Origin when this location lets that origin in, or NULL. */
+static const char *allowed_origin(request_rec *r, const mcp_dir_conf *dconf)
+{
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+    int i;
+
+    if (!origin || !dconf->cors_origins)
+        return NULL;
+    for (i = 0; i < dconf->cors_origins->nelts; i++) {
+        const char *o = APR_ARRAY_IDX(dconf->cors_origins, i, const char *);
+        if (!strcmp(o, "*") || !strcasecmp(o, origin))
+            return origin;
+    }
+    return NULL;
+}
+
+static void set_cors_headers(apr_table_t *h, const char *origin)
+{
+    static const char *const names[] = {
+        "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials",
+        "Access-Control-Expose-Headers", NULL};
+    int i;
+    for (i = 0; names[i]; i++)
+        apr_table_unset(h, names[i]);
+    apr_table_setn(h, "Access-Control-Allow-Origin", origin);
+    apr_table_setn(h, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+}
+
+/* Puts this location's CORS answer on whatever goes out, replacing a
+ * backend's own, so the browser sees one Access-Control-Allow-Origin. */
+static apr_status_t cors_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    const char *origin = f->ctx;
+    apr_table_unset(r->err_headers_out, "Access-Control-Allow-Origin");
+    apr_table_unset(r->err_headers_out, "Access-Control-Expose-Headers");
+    set_cors_headers(r->headers_out, origin);
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+static int is_preflight(request_rec *r)
+{
+    return r->method_number == M_OPTIONS &&
+           apr_table_get(r->headers_in, "Origin") &&
+           apr_table_get(r->headers_in, "Access-Control-Request-Method");
+}
+
+/*
+ * A CORS preflight carries no token by design.  It is answered here, from
+ * authentication: httpd has applied every rule that needs no user by now
+ * (Require ip, Require all denied, the user-less parts of <RequireAll> and
+ * <RequireAny>), so the preflight is spared the token and nothing else.
+ * It never reaches a backend, and one with a body is refused.
+ */
+static int answer_preflight(request_rec *r, const mcp_dir_conf *dconf)
+{
+    const char *origin;
+
+    if (apr_table_get(r->headers_in, "Transfer-Encoding") ||
+        (apr_table_get(r->headers_in, "Content-Length") &&
+         strcmp(apr_table_get(r->headers_in, "Content-Length"), "0"))) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "CORS preflight for %s refused: it carries a body",
+                      r->uri);
+        r->connection->keepalive = AP_CONN_CLOSE;
+        return HTTP_BAD_REQUEST;
+    }
+    origin = allowed_origin(r, dconf);
+    if (!origin) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "CORS preflight for %s refused: origin '%s' is not "
+                      "in MCPBearerCORSOrigins",
+                      r->uri,
+                      ap_escape_logitem(r->pool, apr_table_get(r->headers_in,
+                                                               "Origin")));
+        return HTTP_FORBIDDEN;
+    }
+    set_cors_headers(r->err_headers_out, origin);
+    apr_table_mergen(r->err_headers_out, "Vary", "Origin");
+    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Methods",
+                   CORS_ALLOW_METHODS);
+    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Headers",
+                   CORS_ALLOW_HEADERS);
+    apr_table_setn(r->err_headers_out, "Access-Control-Max-Age", "600");
+    return HTTP_NO_CONTENT;
+}
+
+/* ------------------------------------------------------------------ */
+/* The guard                                                            */
+/* ------------------------------------------------------------------ */
+
+/* The token from the cache, or verified now (and then cached).  Returns
+ * NULL or the reason for refusing. */
+static const char *token_claims(request_rec *r, const char *token,
+                                const mcp_jwt_verify_opts *opts,
+                                mcp_cached_token *t)
+{
+    struct mcp_bearer_cache *cache = mcp_server_config(r->server)->bearer_cache;
+    unsigned char key[MCP_TOKEN_CACHE_KEY_LEN];
+    size_t len = strlen(token);
+    const char *why;
+
+    /* A key that cannot be computed means no cache, never a shared key. */
+    if (cache && (len > MCP_JWT_MAX_TOKEN_LEN ||
+                  mcp_token_cache_key(NULL, token, len, opts->issuer,
+                                      opts->audience, key) != 0))
+        cache = NULL;
+    if (cache && cache_lookup(r, cache, key, opts, t))
+        return NULL;
+    why = verify_token(r, token, opts, t);
+    if (!why && cache) {
+        apr_thread_mutex_lock(cache->lock);
+        mcp_token_cache_put(cache->tokens, key, t);
+        apr_thread_mutex_unlock(cache->lock);
+    }
+    return why;
+}
+
 static int check_bearer(request_rec *r)
 {
     mcp_server_conf *sconf;
     mcp_dir_conf *dconf;
-    struct mcp_bearer_cache *cache;
     mcp_jwt_verify_opts opts;
     mcp_cached_token t;
-    unsigned char key[MCP_TOKEN_CACHE_KEY_LEN];
     bearer_state *state;
-    const char *token, *joined = "", *why;
+    const char *token, *joined, *why, *origin;
     size_t i;
     int other;
 
@@ -524,6 +475,16 @@ static int check_bearer(request_rec *r)
     sconf = mcp_server_config(r->server);
     dconf = mcp_dir_config(r);
     strip_pass_headers(r, dconf);
+    if (is_preflight(r))
+        return answer_preflight(r, dconf);
+    /* An error answer (the challenge) keeps err_headers_out but none of
+     * the request's filters; a served answer goes through the filter,
+     * which puts the CORS headers in place of a backend's. */
+    if ((origin = allowed_origin(r, dconf))) {
+        set_cors_headers(r->err_headers_out, origin);
+        apr_table_mergen(r->err_headers_out, "Vary", "Origin");
+        ap_add_output_filter(CORS_FILTER, (void *)origin, r, r->connection);
+    }
 
     token = bearer_token(r, &other);
     if (!token) {
@@ -543,34 +504,29 @@ static int check_bearer(request_rec *r)
     opts.audience = dconf->bearer_audience;
     opts.require_exp = 1;
 
-    cache = sconf->bearer_cache;
-    if (cache && strlen(token) <= MCP_JWT_MAX_TOKEN_LEN)
-        cache_key(token, &opts, key);
-    else
-        cache = NULL;
-    if (!cache || !cache_lookup(r, cache, key, &opts, &t)) {
-        why = verify_token(r, token, &opts, &t);
-        if (why)
-            return refuse(r, why);
-        if (cache) {
-            apr_thread_mutex_lock(cache->lock);
-            mcp_token_cache_put(cache->tokens, key, &t);
-            apr_thread_mutex_unlock(cache->lock);
-        }
-    }
-    if (is_revoked(r, &t))
+    why = token_claims(r, token, &opts, &t);
+    if (why)
+        return refuse(r, why);
+    switch (mcp_revocation_check(r, t.jti, t.sub,
+                                 t.has_iat ? t.iat : INT64_MIN)) {
+    case MCP_REVOKED:
         return refuse(r, "the token has been revoked");
+    case MCP_REVOCATION_UNAVAILABLE:
+        return refuse(r, "revocation list unavailable");
+    case MCP_NOT_REVOKED:
+        break;
+    }
 
     state = apr_pcalloc(r->pool, sizeof(*state));
     state->authorities = apr_array_make(
         r->pool, t.n_authorities ? (int)t.n_authorities : 1, sizeof(char *));
-    for (i = 0; i < t.n_authorities; i++) {
+    for (i = 0; i < t.n_authorities; i++)
         *(const char **)apr_array_push(state->authorities) =
             t.authorities[i];
-        joined = apr_pstrcat(r->pool, joined, i ? "," : "",
-                             t.authorities[i], NULL);
-    }
     ap_set_module_config(r->request_config, &mcp_credentials_module, state);
+    /* Every authority is passable (verify_token): the list reads back as
+     * exactly these roles. */
+    joined = apr_array_pstrcat(r->pool, state->authorities, ',');
 
     r->user = (char *)t.sub;
     if (t.jti)
@@ -582,18 +538,6 @@ static int check_bearer(request_rec *r)
         apr_table_setn(r->headers_in, dconf->pass_authorities, joined);
     if (dconf->forward_token_set && !dconf->forward_token)
         apr_table_unset(r->headers_in, "Authorization");
-    return OK;
-}
-
-/* A CORS preflight carries no credentials by design: under mcp-bearer it
- * is let through without a token, so browser-based MCP clients can ask. */
-static int allow_preflight(request_rec *r)
-{
-    if (!is_bearer_type(ap_auth_type(r)) || r->method_number != M_OPTIONS ||
-        !apr_table_get(r->headers_in, "Access-Control-Request-Method") ||
-        !apr_table_get(r->headers_in, "Origin"))
-        return DECLINED;
-    strip_pass_headers(r, mcp_dir_config(r));
     return OK;
 }
 
@@ -609,9 +553,10 @@ static const char *authority_parse(cmd_parms *cmd, const char *line,
     char *w;
 
     while (*(w = ap_getword_white(cmd->pool, &t))) {
-        if (!mcp_role_is_valid(w, strlen(w)))
+        if (!mcp_role_is_passable(w, strlen(w)))
             return apr_psprintf(cmd->pool,
-                                "Require mcp-authority: '%s' is not a role",
+                                "Require mcp-authority: '%s' is not a role "
+                                "(no comma, no control character)",
                                 w);
         *(const char **)apr_array_push(roles) = w;
     }
@@ -718,12 +663,11 @@ void mcp_bearer_register_hooks(apr_pool_t *p)
 {
     ap_hook_check_authn(check_bearer, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
-    ap_hook_check_access_ex(allow_preflight, NULL, NULL, APR_HOOK_FIRST,
-                            AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(note_auth_failure, NULL, NULL,
                               APR_HOOK_MIDDLE);
     ap_hook_quick_handler(resource_metadata, NULL, NULL, APR_HOOK_FIRST);
-    ap_hook_monitor(mcp_bearer_monitor, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_register_output_filter(CORS_FILTER, cors_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "mcp-authority",
                               AUTHZ_PROVIDER_VERSION, &authority_provider,
                               AP_AUTH_INTERNAL_PER_CONF);

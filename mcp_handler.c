@@ -105,30 +105,82 @@ int mcp_send_error(request_rec *r, int status, const char *code,
 /* Request helpers                                                      */
 /* ------------------------------------------------------------------ */
 
+/* A header name equal to name, ASCII case-insensitively, '_' and '-' alike
+ * (CGI-style consumers read both spellings as one name). */
+static int same_header_name(const char *k, apr_size_t klen, const char *name)
+{
+    apr_size_t j;
+    if (klen != strlen(name))
+        return 0;
+    for (j = 0; j < klen; j++) {
+        char a = apr_tolower(k[j]), b = apr_tolower(name[j]);
+        if (a == '_')
+            a = '-';
+        if (b == '_')
+            b = '-';
+        if (a != b)
+            return 0;
+    }
+    return 1;
+}
+
+/* Removes the name from the client's Connection header: a name listed
+ * there is hop-by-hop, and mod_proxy would drop the header httpd sets
+ * under that name before the backend sees it. */
+static void unlist_from_connection(request_rec *r, const char *name)
+{
+    const char *conn = apr_table_get(r->headers_in, "Connection");
+    const char *p = conn;
+    char *kept, *out;
+    int changed = 0;
+
+    if (!conn)
+        return;
+    kept = out = apr_palloc(r->pool, strlen(conn) + 1);
+    while (*p) {
+        const char *start, *end;
+        while (*p == ',' || *p == ' ' || *p == '\t')
+            p++;
+        start = p;
+        while (*p && *p != ',')
+            p++;
+        end = p;
+        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        if (end == start)
+            continue;
+        if (same_header_name(start, (apr_size_t)(end - start), name)) {
+            changed = 1;
+            continue;
+        }
+        if (out != kept) {
+            *out++ = ',';
+            *out++ = ' ';
+        }
+        memcpy(out, start, end - start);
+        out += end - start;
+    }
+    *out = '\0';
+    if (!changed)
+        return;
+    if (*kept)
+        apr_table_setn(r->headers_in, "Connection", kept);
+    else
+        apr_table_unset(r->headers_in, "Connection");
+}
+
 void mcp_unset_header_variants(request_rec *r, const char *name)
 {
     const apr_array_header_t *arr = apr_table_elts(r->headers_in);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    apr_size_t n = strlen(name);
     int i;
 
     for (i = arr->nelts - 1; i >= 0; i--) {
         const char *k = e[i].key;
-        apr_size_t j;
-        if (!k || strlen(k) != n)
-            continue;
-        for (j = 0; j < n; j++) {
-            char a = apr_tolower(k[j]), b = apr_tolower(name[j]);
-            if (a == '_')
-                a = '-';
-            if (b == '_')
-                b = '-';
-            if (a != b)
-                break;
-        }
-        if (j == n)
+        if (k && same_header_name(k, strlen(k), name))
             apr_table_unset(r->headers_in, k);
     }
+    unlist_from_connection(r, name);
 }
 
 /* This server's origin as clients see it: the operator's public URL, or
@@ -278,15 +330,6 @@ mcp_roles *mcp_user_roles(request_rec *r, const mcp_dir_conf *dconf)
         if (rc < 0)
             return NULL;
     }
-    if (raw->dropped)
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "%lu role value(s) of user '%s' dropped: not valid "
-                      "UTF-8, control characters, longer than %d bytes or "
-                      "more than %d roles",
-                      (unsigned long)raw->dropped,
-                      ap_escape_logitem(r->pool, r->user), MCP_ROLE_MAX_LEN,
-                      MCP_ROLES_MAX);
-
     policy.map = (const mcp_role_map_entry *)dconf->role_map->elts;
     policy.n_map = dconf->role_map->nelts;
     policy.prefix = dconf->role_prefix;
@@ -294,6 +337,15 @@ mcp_roles *mcp_user_roles(request_rec *r, const mcp_dir_conf *dconf)
     policy.n_allow = dconf->roles_allowed->nelts;
     if (mcp_roles_apply_policy(raw, &policy, out) != 0)
         return NULL;
+    if (raw->dropped || out->dropped)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "%lu role value(s) of user '%s' dropped: not valid "
+                      "UTF-8, a control character, a comma or a space at "
+                      "either end (once mapped and prefixed), longer than "
+                      "%d bytes, or more than %d roles",
+                      (unsigned long)(raw->dropped + out->dropped),
+                      ap_escape_logitem(r->pool, r->user), MCP_ROLE_MAX_LEN,
+                      MCP_ROLES_MAX);
     return out;
 }
 
@@ -404,8 +456,8 @@ mcp_token_request *mcp_pool_token_request(apr_pool_t *p)
 }
 
 /* Mints for the request's user.  Returns OK with *minted filled, or the
- * status to answer: 400 or 429 with *code and *message for the client, or
- * 500 (logged here). */
+ * status to answer: 400, 429 or 503 with *code and *message for the
+ * client, or 500 (logged here). */
 int mcp_mint(request_rec *r, const mcp_dir_conf *dconf,
              const mcp_token_request *req, mcp_minted *minted,
              const char **code, const char **message)
@@ -439,7 +491,13 @@ int mcp_mint(request_rec *r, const mcp_dir_conf *dconf,
     }
 
     {
-        apr_int64_t wait = mcp_ratelimit_take(r, dconf);
+        apr_int64_t wait;
+        int rc = mcp_ratelimit_take(r, dconf, &wait);
+        if (rc != OK) {
+            *code = "temporarily_unavailable";
+            *message = "tokens cannot be minted right now: try again later";
+            return rc;
+        }
         if (wait > 0) {
             apr_table_setn(r->err_headers_out, "Retry-After",
                            apr_psprintf(r->pool, "%" APR_INT64_T_FMT, wait));
@@ -484,11 +542,15 @@ int mcp_mint(request_rec *r, const mcp_dir_conf *dconf,
     apr_table_setn(r->notes, "MCP_TOKEN_JTI", minted->jti);
     {
         char when[32];
-        int i;
-        const char *list = "";
-        for (i = 0; i < (int)granted->n; i++)
-            list = apr_pstrcat(r->pool, list, i ? "," : "",
-                               granted->items[i], NULL);
+        /* Every granted role is passable (mcp_roles_apply_policy): the
+         * list reads back as exactly these roles. */
+        apr_array_header_t arr;
+        const char *list;
+        arr.pool = r->pool;
+        arr.elt_size = sizeof(char *);
+        arr.nelts = arr.nalloc = (int)granted->n;
+        arr.elts = (char *)granted->items;
+        list = granted->n ? apr_array_pstrcat(r->pool, &arr, ',') : "";
         mcp_rfc3339_format_utc(exp, when, sizeof(when));
         /* The audit trail of a credential that is never stored: who, which
          * id, until when, with what.  Never the token itself.  Notice is
@@ -530,7 +592,8 @@ static int handle_token_json(request_rec *r, const mcp_dir_conf *dconf,
                               mcp_treq_status_code(st), msg);
 
     rc = mcp_mint(r, dconf, req, &minted, &code, &message);
-    if (rc == HTTP_BAD_REQUEST || rc == HTTP_TOO_MANY_REQUESTS)
+    if (rc == HTTP_BAD_REQUEST || rc == HTTP_TOO_MANY_REQUESTS ||
+        rc == HTTP_SERVICE_UNAVAILABLE)
         return mcp_send_error(r, rc, code, message);
     if (rc != OK)
         return rc;
@@ -628,6 +691,8 @@ static int send_to_login(request_rec *r, const mcp_dir_conf *dconf,
     if (!dconf->login_url)
         return mcp_send_error(r, HTTP_UNAUTHORIZED, "unauthenticated",
                               "sign in first");
+    if (!*base)
+        base = "/";
     back = dconf->login_url[0] == '/'
                ? base
                : apr_pstrcat(r->pool, mcp_public_origin(r), base, NULL);
@@ -651,9 +716,12 @@ static void split_path(request_rec *r, const mcp_dir_conf *dconf,
     if (dconf->location) {
         size_t ln = strlen(dconf->location);
         if (!strncmp(uri, dconf->location, ln) &&
-            (uri[ln] == '\0' || uri[ln] == '/')) {
-            *base = dconf->location;
-            *sub = uri + ln;
+            (uri[ln] == '\0' || uri[ln] == '/' || ln == 1)) {
+            /* <Location />: the base is the empty prefix, so that every
+             * URL made from it ("/token", "/assets/...") stays on this
+             * host. */
+            *base = ln == 1 ? "" : dconf->location;
+            *sub = ln == 1 ? uri : uri + ln;
             return;
         }
     }
@@ -661,7 +729,7 @@ static void split_path(request_rec *r, const mcp_dir_conf *dconf,
      * sub-paths the module serves. */
     for (i = 0; known[i]; i++) {
         size_t k = strlen(known[i]);
-        if (n > k && !strcmp(uri + n - k, known[i])) {
+        if (n >= k && !strcmp(uri + n - k, known[i])) {
             *base = apr_pstrmemdup(r->pool, uri, n - k);
             *sub = known[i];
             return;
@@ -675,7 +743,7 @@ static void split_path(request_rec *r, const mcp_dir_conf *dconf,
             return;
         }
     }
-    while (n > 1 && uri[n - 1] == '/')
+    while (n > 0 && uri[n - 1] == '/')
         n--;
     *base = apr_pstrmemdup(r->pool, uri, n);
     *sub = "";

@@ -60,13 +60,7 @@ typedef struct {
     int resource_metadata;          /* MCPBearerResourceMetadata: -1 unset */
     const char *resource_name;
     const char *authorization_server;
-    const char *revoked_path;       /* MCPBearerRevokedTokens */
-    const struct mcp_revocation *revoked_initial; /* read at config time */
-    apr_time_t revoked_mtime;
-    apr_off_t revoked_size;
-    apr_ino_t revoked_inode;
-    struct mcp_revocation_state *revoked; /* per child, from child_init */
-    struct mcp_revocation_state *revoked_parent; /* the parent's copy */
+    struct mcp_revocation_file *revoked; /* MCPBearerRevokedTokens */
     const char *rate_cache;         /* socache spec; main server only */
     int bearer_cache_size;          /* MCPBearerCache: -1 unset, 0 off */
     struct mcp_bearer_cache *bearer_cache; /* per child, from child_init */
@@ -119,7 +113,10 @@ typedef struct {
     int forward_token_set;
     int mint_rate;                  /* mints per period; 0: no limit */
     apr_int64_t mint_period;        /* seconds */
+    const char *mint_scope;         /* where the limit was set */
     int mint_rate_set;
+    apr_array_header_t *cors_origins; /* lower-case origins, or "*" */
+    int cors_origins_set;
 } mcp_dir_conf;
 
 /* The ATOTI_MCP_CREDENTIALS_* environment, read at startup. */
@@ -188,12 +185,25 @@ const mcp_jwt_key *const *mcp_key_ring(server_rec *s, apr_size_t *n);
 
 /* mcp_bearer.c */
 int mcp_is_bearer_request(request_rec *r);
-const char *mcp_set_revoked_tokens(cmd_parms *cmd, void *dummy,
-                                   const char *arg);
 void mcp_bearer_child_init(apr_pool_t *pchild, server_rec *s);
-int mcp_bearer_monitor(apr_pool_t *pconf, server_rec *s);
 void mcp_bearer_register_hooks(apr_pool_t *p);
 const char *mcp_resource_metadata_url(request_rec *r);
+const char *mcp_set_cors_origins(cmd_parms *cmd, void *dirconf,
+                                 const char *arg);
+
+/* mcp_revocation.c */
+typedef enum {
+    MCP_NOT_REVOKED,
+    MCP_REVOKED,
+    MCP_REVOCATION_UNAVAILABLE  /* the file changed and cannot be read */
+} mcp_revocation_answer;
+const char *mcp_set_revoked_tokens(cmd_parms *cmd, void *dummy,
+                                   const char *arg);
+void mcp_revocation_post_config(apr_pool_t *ptemp, server_rec *s);
+int mcp_revocation_monitor(apr_pool_t *pconf, server_rec *s);
+void mcp_revocation_child_init(apr_pool_t *pchild, server_rec *s);
+mcp_revocation_answer mcp_revocation_check(request_rec *r, const char *jti,
+                                           const char *sub, apr_int64_t iat);
 
 /* mcp_ratelimit.c */
 const char *mcp_set_mint_rate(cmd_parms *cmd, void *dirconf, const char *arg);
@@ -202,6 +212,10 @@ int mcp_ratelimit_pre_config(apr_pool_t *pconf);
 int mcp_ratelimit_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                               server_rec *s);
 void mcp_ratelimit_child_init(apr_pool_t *pchild, server_rec *s);
-apr_int64_t mcp_ratelimit_take(request_rec *r, const mcp_dir_conf *dconf);
+/* Counts one mint for the request's user.  Returns OK (*wait 0), OK with
+ * *wait the seconds until the user may mint again, or
+ * HTTP_SERVICE_UNAVAILABLE when the count cannot be kept (logged). */
+int mcp_ratelimit_take(request_rec *r, const mcp_dir_conf *dconf,
+                       apr_int64_t *wait);
 
 #endif /* MCP_MODULE_H */

@@ -421,7 +421,8 @@ int mcp_handle_token_form(request_rec *r, const mcp_dir_conf *dconf,
         return page_with_error(r, dconf, HTTP_BAD_REQUEST, "lifetime", msg);
 
     rc = mcp_mint(r, dconf, req, &minted, &code, &message);
-    if (rc == HTTP_BAD_REQUEST || rc == HTTP_TOO_MANY_REQUESTS)
+    if (rc == HTTP_BAD_REQUEST || rc == HTTP_TOO_MANY_REQUESTS ||
+        rc == HTTP_SERVICE_UNAVAILABLE)
         return page_with_error(r, dconf, rc,
                                strcmp(code, "invalid_authorities")
                                    ? "lifetime"

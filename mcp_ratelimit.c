@@ -12,25 +12,29 @@
 #include "util_mutex.h"
 #include "apr_global_mutex.h"
 
+#include "rate.h"
+
 #define MUTEX_ID "mcp-credentials-rate"
 #define DEFAULT_CACHE "shmcb"
+/* The socache namespace: memcache and redis take at most 14 characters. */
+#define CACHE_NAMESPACE "mcp-cred"
+/* What a client is told to wait when the counter cannot be kept. */
+#define UNAVAILABLE_RETRY "30"
 
 /*
  * Process-wide, written in post_config (single-threaded, before any child
  * exists) and in child_init (before the child's threads start), only read
  * by request threads after that.  The cache data itself is shared between
- * processes and guarded by the global mutex.
+ * processes.  The global mutex serialises every read-modify-write of a
+ * counter on this machine, whatever the provider: even a provider that is
+ * safe to call from several processes (memcache, redis) offers no atomic
+ * update through socache.
  */
 static struct {
     const ap_socache_provider_t *provider;
     ap_socache_instance_t *instance;
-    apr_global_mutex_t *mutex;  /* NULL when the provider is MP-safe */
+    apr_global_mutex_t *mutex;
 } cache;
-
-typedef struct {
-    apr_uint64_t window;        /* start of the counting window, seconds */
-    apr_uint32_t count;
-} counter;
 
 const char *mcp_set_mint_rate(cmd_parms *cmd, void *dirconf, const char *arg)
 {
@@ -42,6 +46,7 @@ const char *mcp_set_mint_rate(cmd_parms *cmd, void *dirconf, const char *arg)
 
     if (!strcasecmp(arg, "off")) {
         conf->mint_rate = 0;
+        conf->mint_scope = NULL;
         conf->mint_rate_set = 1;
         return NULL;
     }
@@ -63,6 +68,11 @@ const char *mcp_set_mint_rate(cmd_parms *cmd, void *dirconf, const char *arg)
                             cmd->cmd->name);
     conf->mint_rate = (int)n;
     conf->mint_period = period;
+    /* The directive's own place: locations that inherit it share one
+     * counter, and a location with a limit of its own counts apart. */
+    conf->mint_scope = apr_psprintf(cmd->pool, "%s:%d",
+                                    cmd->directive->filename,
+                                    cmd->directive->line_num);
     conf->mint_rate_set = 1;
     return NULL;
 }
@@ -100,7 +110,8 @@ static apr_status_t destroy_cache(void *s)
 int mcp_ratelimit_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                               server_rec *s)
 {
-    static const struct ap_socache_hints hints = {64, sizeof(counter), 60};
+    static const struct ap_socache_hints hints = {MCP_RATE_KEY_LEN,
+                                                  MCP_RATE_RECORD_LEN, 60};
     mcp_server_conf *conf = mcp_server_config(s);
     const char *spec = conf->rate_cache ? conf->rate_cache : DEFAULT_CACHE;
     const char *sep = ap_strchr_c(spec, ':');
@@ -135,17 +146,15 @@ int mcp_ratelimit_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                      "MCPCredentialsRateCache: %s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (cache.provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
-        rv = ap_global_mutex_create(&cache.mutex, NULL, MUTEX_ID, NULL, s,
-                                    pconf, 0);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                         "mcp_credentials: cannot create the rate-limit "
-                         "mutex");
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
+    rv = ap_global_mutex_create(&cache.mutex, NULL, MUTEX_ID, NULL, s, pconf,
+                                0);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "mcp_credentials: cannot create the rate-limit mutex");
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
-    rv = cache.provider->init(cache.instance, MUTEX_ID, &hints, s, pconf);
+    rv = cache.provider->init(cache.instance, CACHE_NAMESPACE, &hints, s,
+                              pconf);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
                      "mcp_credentials: cannot initialise the rate-limit "
@@ -162,55 +171,80 @@ void mcp_ratelimit_child_init(apr_pool_t *pchild, server_rec *s)
         apr_global_mutex_child_init(&cache.mutex,
                                     apr_global_mutex_lockfile(cache.mutex),
                                     pchild) != APR_SUCCESS) {
+        /* Minting fails closed in this process (503), see below. */
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                      "mcp_credentials: cannot attach the rate-limit mutex; "
-                     "minting is not rate-limited in this process");
+                     "this process refuses to mint");
         cache.mutex = NULL;
-        cache.instance = NULL;
     }
 }
 
-/* Counts one mint for the user.  Returns 0, or the seconds until the user
- * may mint again. */
-apr_int64_t mcp_ratelimit_take(request_rec *r, const mcp_dir_conf *dconf)
+static int unavailable(request_rec *r, apr_status_t rv, const char *what)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                  "cannot mint: the rate-limit counter of user '%s' %s",
+                  ap_escape_logitem(r->pool, r->user), what);
+    apr_table_setn(r->err_headers_out, "Retry-After", UNAVAILABLE_RETRY);
+    return HTTP_SERVICE_UNAVAILABLE;
+}
+
+int mcp_ratelimit_take(request_rec *r, const mcp_dir_conf *dconf,
+                       apr_int64_t *wait)
 {
     int limit = dconf->mint_rate_set ? dconf->mint_rate : MCP_DEFAULT_RATE;
     apr_int64_t period =
         dconf->mint_rate_set ? dconf->mint_period : MCP_DEFAULT_RATE_PERIOD;
     apr_int64_t now = apr_time_sec(apr_time_now());
-    apr_uint64_t window = (apr_uint64_t)(now - now % period);
-    const char *key;
-    counter c;
-    unsigned int len = sizeof(c);
-    apr_int64_t wait = 0;
+    unsigned char key[MCP_RATE_KEY_LEN], rec[MCP_RATE_RECORD_LEN];
+    unsigned int len = sizeof(rec);
+    const char *parts[5];
+    mcp_rate_counter c = {0, 0};
+    apr_status_t rv;
+    int have = 0, status = OK;
 
+    *wait = 0;
     if (!limit || !cache.instance)
-        return 0;
-    key = apr_pstrcat(r->pool, "mint|", r->server->server_hostname
-                                            ? r->server->server_hostname
-                                            : "",
-                      "|", r->user, NULL);
-    if (cache.mutex && apr_global_mutex_lock(cache.mutex) != APR_SUCCESS)
-        return 0;
-    if (cache.provider->retrieve(cache.instance, r->server,
-                                 (const unsigned char *)key, strlen(key),
-                                 (unsigned char *)&c, &len,
-                                 r->pool) != APR_SUCCESS ||
-        len != sizeof(c) || c.window != window) {
-        c.window = window;
-        c.count = 0;
+        return OK;
+    if (!cache.mutex)
+        return unavailable(r, APR_EGENERAL, "has no lock in this process");
+    /* What the limit belongs to (server, the directive's place, its
+     * numbers) and whom it counts: a digest, whatever the lengths. */
+    parts[0] = r->server->server_hostname;
+    parts[1] = apr_psprintf(r->pool, "%u", (unsigned)r->server->port);
+    parts[2] = dconf->mint_rate_set ? dconf->mint_scope : "default";
+    parts[3] = apr_psprintf(r->pool, "%d/%" APR_INT64_T_FMT, limit, period);
+    parts[4] = r->user;
+    if (mcp_rate_key(parts, 5, key) != 0)
+        return unavailable(r, APR_EGENERAL, "has no key (digest failed)");
+
+    if ((rv = apr_global_mutex_lock(cache.mutex)) != APR_SUCCESS)
+        return unavailable(r, rv, "cannot be locked");
+    rv = cache.provider->retrieve(cache.instance, r->server, key,
+                                  sizeof(key), rec, &len, r->pool);
+    if (rv == APR_SUCCESS) {
+        if (mcp_rate_decode(rec, len, &c) != 0) {
+            status = unavailable(r, APR_EGENERAL, "holds a malformed record");
+            goto unlock;
+        }
+        have = 1;
     }
-    if (c.count >= (apr_uint32_t)limit) {
-        wait = (apr_int64_t)window + period - now;
+    else if (rv != APR_NOTFOUND) {
+        status = unavailable(r, rv, "cannot be read");
+        goto unlock;
     }
-    else {
-        c.count++;
-        cache.provider->store(cache.instance, r->server,
-                              (const unsigned char *)key, strlen(key),
-                              apr_time_from_sec(window + period),
-                              (unsigned char *)&c, sizeof(c), r->pool);
+    *wait = mcp_rate_take(&c, have, now, (apr_uint32_t)limit, period);
+    if (!*wait) {
+        mcp_rate_encode(&c, rec);
+        /* One second past the window's end: a provider that counts whole
+         * seconds to expiry (memcache) never sees zero. */
+        rv = cache.provider->store(
+            cache.instance, r->server, key, sizeof(key),
+            apr_time_from_sec((apr_int64_t)c.window + period + 1), rec,
+            sizeof(rec), r->pool);
+        if (rv != APR_SUCCESS)
+            status = unavailable(r, rv, "cannot be stored");
     }
-    if (cache.mutex)
-        apr_global_mutex_unlock(cache.mutex);
-    return wait;
+unlock:
+    apr_global_mutex_unlock(cache.mutex);
+    return status;
 }

@@ -16,6 +16,7 @@
 
 #include "http_request.h"
 #include "ap_provider.h"
+#include "mpm_common.h"
 
 #include "duration.h"
 
@@ -100,20 +101,7 @@ static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     conf->authorization_server = add->authorization_server
                                      ? add->authorization_server
                                      : base->authorization_server;
-    if (add->revoked_path) {
-        conf->revoked_path = add->revoked_path;
-        conf->revoked_initial = add->revoked_initial;
-        conf->revoked_mtime = add->revoked_mtime;
-        conf->revoked_size = add->revoked_size;
-        conf->revoked_inode = add->revoked_inode;
-    }
-    else {
-        conf->revoked_path = base->revoked_path;
-        conf->revoked_initial = base->revoked_initial;
-        conf->revoked_mtime = base->revoked_mtime;
-        conf->revoked_size = base->revoked_size;
-        conf->revoked_inode = base->revoked_inode;
-    }
+    conf->revoked = add->revoked ? add->revoked : base->revoked;
     /* Headers named as role sources anywhere are stripped everywhere on
      * the server they belong to: a client must not forge them. */
     conf->forged_headers =
@@ -161,7 +149,10 @@ static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     conf->mint_rate = add->mint_rate_set ? add->mint_rate : base->mint_rate;
     conf->mint_period = add->mint_rate_set ? add->mint_period
                                            : base->mint_period;
+    conf->mint_scope = add->mint_rate_set ? add->mint_scope
+                                          : base->mint_scope;
     conf->mint_rate_set = add->mint_rate_set || base->mint_rate_set;
+    MERGE(cors_origins);
     /* The outermost <Location> that configures the module is the base
      * path; a nested one (an anonymous <base>/jwks.json) keeps it. */
     conf->location = base->location ? base->location : add->location;
@@ -530,8 +521,11 @@ static const char *set_roles_from(cmd_parms *cmd, void *dirconf, int argc,
         src->kind = MCP_ROLES_FROM_STATIC;
         src->statics = apr_array_make(cmd->pool, argc - 1, sizeof(char *));
         for (i = 1; i < argc; i++) {
-            if (!mcp_role_is_valid(argv[i], strlen(argv[i])))
-                return apr_psprintf(cmd->pool, "%s: '%s' is not a valid role",
+            if (!mcp_role_is_passable(argv[i], strlen(argv[i])))
+                return apr_psprintf(cmd->pool,
+                                    "%s: '%s' is not a valid role (no "
+                                    "comma, no space at either end, no "
+                                    "control character)",
                                     name, argv[i]);
             *(const char **)apr_array_push(src->statics) = argv[i];
         }
@@ -551,8 +545,13 @@ static const char *set_role_map(cmd_parms *cmd, void *dirconf,
 {
     mcp_dir_conf *conf = dirconf;
     mcp_role_map_entry *e;
-    if (!mcp_role_is_valid(to, strlen(to)) || !*from)
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a valid role",
+    if (!*from)
+        return apr_psprintf(cmd->pool, "%s: FROM must not be empty",
+                            cmd->cmd->name);
+    if (!mcp_role_is_passable(to, strlen(to)))
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a valid role (no comma, no "
+                            "space at either end, no control character)",
                             cmd->cmd->name, to);
     if (!conf->role_map_set) {
         conf->role_map =
@@ -569,8 +568,11 @@ static const char *set_role_prefix(cmd_parms *cmd, void *dirconf,
                                    const char *arg)
 {
     mcp_dir_conf *conf = dirconf;
-    if (*arg && !mcp_role_is_valid(arg, strlen(arg)))
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a valid prefix",
+    if (*arg && (!mcp_role_is_valid(arg, strlen(arg)) ||
+                 ap_strchr_c(arg, ',') || apr_isspace(arg[0])))
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a valid prefix (no comma, no "
+                            "leading space, no control character)",
                             cmd->cmd->name, arg);
     conf->role_prefix = arg;
     conf->role_prefix_set = 1;
@@ -781,6 +783,10 @@ static const command_rec mcp_cmds[] = {
     AP_INIT_TAKE1("MCPBearerAuthorizationServer", set_authorization_server,
                   NULL, RSRC_CONF,
                   "An OAuth authorization server named in the metadata"),
+    AP_INIT_ITERATE("MCPBearerCORSOrigins", mcp_set_cors_origins, NULL,
+                    ACCESS_CONF,
+                    "Browser origins (scheme://host[:port]) that get CORS "
+                    "answers here, or * for any (default: none)"),
     AP_INIT_TAKE1("MCPBearerRevokedTokens", mcp_set_revoked_tokens, NULL,
                   RSRC_CONF,
                   "A file of revoked token ids and subjects, re-read when "
@@ -891,6 +897,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
             conf->ring[conf->n_ring++] =
                 APR_ARRAY_IDX(conf->verify_keys, i, mcp_jwt_key *);
     }
+    mcp_revocation_post_config(ptemp, s);
     if (mcp_ratelimit_post_config(pconf, ptemp, s) != OK)
         return HTTP_INTERNAL_SERVER_ERROR;
     return mcp_pages_init(pconf, s);
@@ -913,6 +920,7 @@ static int post_read_request(request_rec *r)
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     mcp_bearer_child_init(pchild, s);
+    mcp_revocation_child_init(pchild, s);
     mcp_ratelimit_child_init(pchild, s);
 }
 
@@ -924,6 +932,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_post_read_request(post_read_request, NULL, NULL,
                               APR_HOOK_REALLY_FIRST);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_monitor(mcp_revocation_monitor, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(mcp_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(mcp_login_handler, NULL, NULL, APR_HOOK_MIDDLE);
     mcp_bearer_register_hooks(p);

@@ -9,6 +9,8 @@ use Apache::TestUtil qw(t_cmp);
 use Crypt::JWT qw(encode_jwt);
 use Crypt::PK::RSA ();
 use FindBin;
+use HTTP::Request ();
+use LWP::UserAgent ();
 use JSON::PP ();
 use MIME::Base64 qw(encode_base64url encode_base64);
 use lib "$FindBin::Bin/lib";
@@ -133,7 +135,31 @@ my @bearer = (
 );
 my $valid = jws($rs512, \%good);
 
-my $tests = @mint + 2 * @bearer + 8;
+# --- The classes an outside attack found (each failed before its fix) ----
+
+# Preflights: the token is what a preflight is spared, nothing more.  Each
+# [name, path, Origin, status]; every one carries
+# Access-Control-Request-Method and a JSON-RPC-shaped header set.
+my @preflight = (
+    ['a sub-location with Require all denied', '/cors/admin/ok.txt', 'https://app.example', 403],
+    ['<RequireAll> with a Require ip that does not match', '/cors/ip/ok.txt', 'https://app.example', 403],
+    ['<RequireAny> with a Require ip that does not match', '/cors/any/ok.txt', 'https://app.example', 204],
+    ['the guarded location, an allowed origin', '/cors/ok.txt', 'https://app.example', 204],
+    ['an allowed origin in other case', '/cors/ok.txt', 'http://other.example:8443', 204],
+    ['an origin not allowed', '/cors/ok.txt', 'http://evil', 403],
+    ['an allowed origin with a path appended', '/cors/ok.txt', 'https://app.example/x', 403],
+    ['no MCPBearerCORSOrigins', '/cors-none/ok.txt', 'https://app.example', 403],
+);
+# Roles whose text holds the separator of the lists passed on.
+my @role_sep = (
+    ['one role with a comma', ['ROLE_USER,ROLE_ADMIN']],
+    ['a role with a leading space', [' ROLE_ADMIN']],
+    ['a role with a trailing tab', ["ROLE_ADMIN\t"]],
+    ['a lone comma among good roles', ['ROLE_USER', ',']],
+);
+
+my $tests = @mint + 2 * @bearer + 8 + 2 * @preflight + 9 + @role_sep + 3
+    + 10;
 plan tests => $tests;
 
 my $mark = MCPTest::error_log_mark();
@@ -199,6 +225,168 @@ $res = do {
 ok t_cmp($res->code, 200, 'a slow but complete body is served');
 my $minted = eval { $json->decode($res->content)->{token} } // '';
 push @tokens, $minted if $minted;
+
+# --- Preflights -------------------------------------------------------------
+sub preflight {
+    my ($req) = @_;
+    $req->uri('http://' . Apache::TestRequest::hostport() . $req->uri);
+    return Apache::TestRequest::user_agent()->request($req);
+}
+for my $case (@preflight) {
+    my ($name, $path, $origin, $want) = @$case;
+    my $res = preflight(HTTP::Request->new(OPTIONS => $path, [Origin => $origin,
+            'Access-Control-Request-Method' => 'POST',
+            'Access-Control-Request-Headers' => 'authorization, content-type']));
+    $worst = $res->code if $res->code > $worst;
+    ok t_cmp($res->code, $want, "preflight, $name");
+    ok t_cmp($res->header('WWW-Authenticate') // '', '', "preflight, $name: no challenge");
+}
+{
+    my $res = preflight(HTTP::Request->new(OPTIONS => '/cors/ok.txt', [Origin => 'https://app.example',
+            'Access-Control-Request-Method' => 'POST',
+            'Access-Control-Request-Headers' => 'authorization']));
+    ok t_cmp($res->header('Access-Control-Allow-Origin') // '', 'https://app.example',
+        'an answered preflight names the origin');
+    ok t_cmp($res->header('Access-Control-Allow-Headers') // '', qr/\bAuthorization\b/,
+        'and allows the Authorization header');
+    ok t_cmp($res->header('Access-Control-Allow-Methods') // '', qr/\bPOST\b/, 'and POST');
+    ok t_cmp($res->header('Allow') // '', '', 'answered by the module, not by a handler');
+    ok t_cmp($res->content, '', 'with no body');
+
+    # A preflight with a body is refused, and the body goes nowhere.
+    my $body = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}}';
+    my $hp = Apache::TestRequest::hostport();
+    $res = MCPTest::raw_request("OPTIONS /cors/ok.txt HTTP/1.1\r\nHost: $hp\r\n"
+        . "Origin: https://app.example\r\nAccess-Control-Request-Method: POST\r\n"
+        . "Content-Type: application/json\r\nContent-Length: " . length($body)
+        . "\r\nConnection: close\r\n\r\n$body");
+    ok t_cmp($res->code, 400, 'a preflight that carries a body is a 400');
+
+    # A real request from an allowed origin: refused or served, the browser
+    # may read the answer (the challenge is what a client needs to read).
+    $res = GET '/cors/ok.txt', Origin => 'https://app.example';
+    ok t_cmp($res->code . ' ' . ($res->header('Access-Control-Allow-Origin') // ''),
+        '401 https://app.example', 'a 401 to an allowed origin carries its CORS answer');
+    ok t_cmp($res->header('Access-Control-Expose-Headers') // '', qr/WWW-Authenticate/,
+        'and exposes the challenge');
+    $res = GET '/cors/ok.txt', Origin => 'http://evil', Authorization => "Bearer $valid";
+    ok t_cmp($res->code . ' ' . ($res->header('Access-Control-Allow-Origin') // 'none'),
+        '200 none', 'another origin is served without a CORS answer');
+}
+
+# --- Roles with the separator --------------------------------------------------
+{
+    # From a source split at ';': "ROLE_USER,ROLE_ADMIN" is no role.
+    my ($r, $d) = MCPTest::mint_json('/roles-sep', 'alice', {expiresIn => 'P1D'});
+    ok t_cmp(join('|', @{ ($d && $d->{authorities}) || [] }), 'ROLE_OK|ROLE_LAST',
+        'a source value with a comma never becomes a role');
+    my $log = MCPTest::error_log_since($mark);
+    ok t_cmp($log, qr/role value\(s\) of user 'alice' dropped/, 'and the drop is logged');
+    my $bad = jws($rs512, {%good, authorities => ['ROLE_USER,ROLE_ADMIN']});
+    push @tokens, $bad;
+    my $res = GET '/guarded/ok.txt', Authorization => "Bearer $bad";
+    ok t_cmp($res->code, 401, 'a token holding a role with a comma is refused');
+}
+for my $case (@role_sep) {
+    my ($name, $roles) = @$case;
+    my $tok = jws($rs512, {%good, authorities => $roles});
+    push @tokens, $tok;
+    my $res = GET '/guarded/ok.txt', Authorization => "Bearer $tok";
+    ok t_cmp($res->code, 401, "bearer, $name");
+}
+
+# --- The headers the backend gets, and a page at <Location /> ------------------
+# A private httpd: a guarded location proxied to a backend that reflects
+# what it received (another virtual host, so nothing strips its headers).
+{
+    my $t = MCPTest::t_dir();
+    my $m = '/usr/lib/apache2/modules';
+    my $port = MCPTest::free_port();
+    my $backend = MCPTest::free_port();
+    my $h = MCPTest::private_httpd(port => $port, conf => <<"CONF");
+LoadModule headers_module $m/mod_headers.so
+LoadModule proxy_module $m/mod_proxy.so
+LoadModule proxy_http_module $m/mod_proxy_http.so
+MCPCredentialsSigningKey $t/keys/signing.pem
+Listen 127.0.0.1:$backend
+<VirtualHost 127.0.0.1:$backend>
+    Alias /echo $t/htdocs/guarded
+    Header echo ^X-(MCP-User|MCP-Authorities|Role-Source)\$
+</VirtualHost>
+<VirtualHost 127.0.0.1:$port>
+    # The page at the root; the later sections override it below them.
+    <Location />
+        AuthType Basic
+        AuthName "MCP credentials"
+        AuthBasicProvider file
+        AuthUserFile $t/conf/htpasswd
+        Require valid-user
+        SetHandler mcp-credentials
+        MCPCredentials On
+        MCPCredentialsRolesFrom groupfile $t/conf/groups
+    </Location>
+    <Location /proxied>
+        SetHandler none
+        AuthType mcp-bearer
+        AuthName "mcp"
+        Require valid-user
+        MCPBearerPassUser X-MCP-User
+        MCPBearerPassAuthorities X-MCP-Authorities
+    </Location>
+    <Location /proxied-roles>
+        SetHandler none
+        AuthType None
+        Require all granted
+        RequestHeader set X-Role-Source ROLE_FROM_HTTPD
+        MCPCredentialsRolesFrom header X-Role-Source
+    </Location>
+    ProxyPass /proxied-roles http://127.0.0.1:$backend/echo
+    ProxyPass /proxied http://127.0.0.1:$backend/echo
+</VirtualHost>
+CONF
+    my $ua = LWP::UserAgent->new(timeout => 10);
+    # Raw requests: the Connection header exactly as a client sends it.
+    my $raw = sub {
+        my ($path, @headers) = @_;
+        return MCPTest::raw_request(join("\r\n", "GET $path HTTP/1.1",
+            "Host: 127.0.0.1:$port", @headers, '', ''),
+            hostport => "127.0.0.1:$port", half_close => 1);
+    };
+    my $res = $raw->('/proxied/ok.txt', "Authorization: Bearer $valid",
+        'Connection: keep-alive, X-MCP-User, X-MCP-Authorities');
+    ok t_cmp(join(' ', $res->code, $res->header('X-MCP-User') // '',
+            $res->header('X-MCP-Authorities') // ''),
+        '200 alice ROLE_USER',
+        'a client\'s Connection header does not remove the identity headers');
+    $res = $raw->('/proxied/ok.txt', "Authorization: Bearer $valid",
+        'Connection: close, x_mcp_user');
+    ok t_cmp($res->header('X-MCP-User') // '', 'alice', 'nor in another spelling');
+    $res = $raw->('/proxied-roles/ok.txt', 'Connection: close, X-Role-Source');
+    ok t_cmp($res->header('X-Role-Source') // '', 'ROLE_FROM_HTTPD',
+        'nor a role-source header httpd sets');
+    my $bad = jws($rs512, {%good, authorities => ['ROLE_USER,ROLE_ADMIN']});
+    $res = $ua->get($h->url('/proxied/ok.txt'), Authorization => "Bearer $bad");
+    ok t_cmp($res->code . ' ' . ($res->header('X-MCP-Authorities') // 'none'), '401 none',
+        'a role with a comma never reaches the backend\'s header');
+
+    # <Location />: the base is the empty prefix.
+    $res = $ua->get($h->url('/'), MCPTest::basic('alice'));
+    my $html = $res->content;
+    ok t_cmp($res->code, 200, '<Location />: the page');
+    ok t_cmp($html, qr/action="\/token"/, 'posts to /token');
+    ok t_cmp(scalar(() = $html =~ /(?:src|href|action)="\/\//g), 0,
+        'and no URL of the page is protocol-relative');
+    $res = $ua->post($h->url('/token'), MCPTest::basic('alice'),
+        'Content-Type' => 'application/json', Content => '{"expiresIn":"P1D"}');
+    ok t_cmp($res->code, 200, 'POST /token mints');
+    my ($css) = $html =~ /href="([^"]+\.css)"/;
+    $res = $ua->get($h->url($css // '/none.css'), MCPTest::basic('alice'));
+    ok t_cmp($res->code, 200, 'the stylesheet is served at its URL');
+    $res = $ua->get($h->url('/nothing-here'), MCPTest::basic('alice'));
+    ok t_cmp($res->code, 404, 'other paths are not the page');
+    print STDERR $h->log if $ENV{MCP_DEBUG};
+    $h->stop;
+}
 
 ok t_cmp($worst < 500 ? 'no 5xx' : "a $worst", 'no 5xx', 'no request got a 5xx');
 

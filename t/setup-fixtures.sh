@@ -23,12 +23,13 @@ key small-1024.pem 1024
 # The key files stay root's: httpd reads them before it drops privileges.
 chmod 600 keys/*.pem keys/*.b64
 
-if [ ! -f conf/htpasswd ]; then
-    htpasswd -cbB -C 4 conf/htpasswd alice alice-pw 2>/dev/null
-    htpasswd -bB -C 4 conf/htpasswd bob bob-pw 2>/dev/null
-    htpasswd -bB -C 4 conf/htpasswd carol carol-pw 2>/dev/null
-    htpasswd -bB -C 4 conf/htpasswd '<img src=x onerror=alert(1)>' '<img src=x onerror=alert(1)>-pw' 2>/dev/null
-fi
+# Each user's password is the name with "-pw"; long-user-... has a name of
+# 150 bytes, longer than a memcache or redis key may be (about 115).
+long_user=long-user-$(printf 'x%.0s' $(seq 140))
+touch conf/htpasswd
+for u in alice bob carol dave erin '<img src=x onerror=alert(1)>' "$long_user"; do
+    grep -qF "$u:" conf/htpasswd || htpasswd -bB -C 4 conf/htpasswd "$u" "$u-pw" 2>/dev/null
+done
 cat > conf/groups <<'GROUPS'
 # group: members (AuthGroupFile format)
 ROLE_USER: alice bob

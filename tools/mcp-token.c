@@ -539,9 +539,10 @@ static int cmd_mint(const struct args *a)
     for (size_t i = 0; i < a->n[OPT_AUTHORITY]; i++) {
         const char *role = a->values[OPT_AUTHORITY][i];
         size_t j;
-        if (!mcp_role_is_valid(role, strlen(role))) {
+        if (!mcp_role_is_passable(role, strlen(role))) {
             return usage_error("mint: --authority must be 1 to %d bytes of "
-                               "UTF-8 without control characters",
+                               "UTF-8 without control characters, without "
+                               "a comma and without a space at either end",
                                MCP_ROLE_MAX_LEN);
         }
         for (j = 0; j < n_roles && strcmp(roles[j], role) != 0; j++) {

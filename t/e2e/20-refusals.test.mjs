@@ -172,7 +172,7 @@ test('minting with a bearer token is refused: 403', async () => {
 
 // --- CORS preflight -------------------------------------------------------
 
-test('a CORS preflight to /mcp passes without a token and reaches the backend', async () => {
+test('a CORS preflight to /mcp is answered by httpd without a token, never by the backend', async () => {
     for (const path of ['/mcp', '/sse', '/messages']) {
         const res = await request('OPTIONS', path, {
             headers: {
@@ -184,13 +184,43 @@ test('a CORS preflight to /mcp passes without a token and reaches the backend', 
         });
         assert.equal(res.status, 204, `${path}: ${res.status} ${res.headers['www-authenticate'] ?? ''}`);
         assert.equal(res.headers['www-authenticate'], undefined);
-        assert.equal(res.headers['x-backend-path'], path, 'answered by the MCP server');
+        assert.equal(res.headers['x-backend-path'], undefined, 'the backend never sees a preflight');
         assert.equal(res.headers['access-control-allow-origin'], 'https://inspector.example');
-        assert.equal(res.headers['x-backend-saw-user'], 'none', 'a forged X-MCP-User does not ride along');
+        assert.match(res.headers['access-control-allow-headers'] ?? '', /\bAuthorization\b/);
+        assert.match(res.headers['access-control-allow-headers'] ?? '', /\bMcp-Session-Id\b/);
     }
+    // An origin the operator did not list gets no CORS answer.
+    const evil = await request('OPTIONS', '/mcp', {
+        headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' },
+    });
+    assert.equal(evil.status, 403);
+    assert.equal(evil.headers['access-control-allow-origin'], undefined);
+    assert.equal(evil.headers['x-backend-path'], undefined);
     // Control: an OPTIONS that is no preflight still needs a token.
     assertRefused(await request('OPTIONS', '/mcp', { headers: { origin: 'https://inspector.example' } }),
         { status: 401, error: null });
+});
+
+test('a request from an allowed origin: the challenge and the answer carry one CORS header', async () => {
+    const refused = await request('POST', '/mcp', {
+        headers: { origin: 'https://inspector.example', 'content-type': 'application/json' },
+        body: '{}',
+    });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers['access-control-allow-origin'], 'https://inspector.example');
+    assert.match(refused.headers['access-control-expose-headers'] ?? '', /WWW-Authenticate/);
+    const { token } = await mint('alice');
+    const served = await request('POST', '/mcp', {
+        headers: {
+            origin: 'https://inspector.example',
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    assert.equal(served.status, 200, served.text);
+    assert.equal(served.headers['access-control-allow-origin'], 'https://inspector.example');
 });
 
 // --- RFC 9728 metadata ----------------------------------------------------

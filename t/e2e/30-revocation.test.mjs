@@ -1,7 +1,10 @@
 // MCPBearerRevokedTokens: `mcp-token revoke` adds a jti or a subject to the
 // file, and within about a second every httpd process refuses the tokens it
-// names; a file the workers cannot read, or cannot parse, keeps the last good
-// list in force and says so at error level.
+// names.  Fail closed: once a process sees that the file changed into one it
+// cannot use (unreadable by the workers, malformed, a directory, deleted), it
+// refuses every bearer token ("revocation list unavailable") until a good
+// version is back, and each process says so once per bad version at error
+// level.
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,43 +77,128 @@ test('revoked subject (mcp-token revoke --sub bob): his earlier tokens 401, a la
     await assertAcceptedEverywhere(bobAfter.token, 'bob after the revocation');
 });
 
-test('a revocation file the workers cannot read keeps the last good list, logged at error level', async (t) => {
+// The refusal of a process that cannot use the file, whatever the token.
+async function assertUnavailableEverywhere(token) {
+    for (let i = 0; i < TRIES; i++)
+        assertRefused(await mcpPost(token),
+            { status: 401, error: 'invalid_token', description: /^revocation list unavailable$/ });
+}
+
+// The error lines of the unavailable list in LOG: each process that saw
+// the bad version says so once, however many requests it answered since.
+const UNAVAILABLE_LINE = /^.*\[mcp_credentials:error\].*MCPBearerRevokedTokens: .*; every bearer token is refused until the file is readable and well-formed again$/gm;
+
+function assertLoggedOncePerProcess(log, pattern = /./) {
+    const lines = log.match(UNAVAILABLE_LINE) ?? [];
+    assert.ok(lines.length > 0, `no error line about the unavailable list in:\n${log}`);
+    const perPid = {};
+    for (const line of lines) {
+        assert.match(line, pattern);
+        const pid = /\[pid (\d+)/.exec(line)?.[1];
+        assert.ok(pid, `no pid in ${line}`);
+        perPid[pid] = (perPid[pid] ?? 0) + 1;
+    }
+    for (const [pid, n] of Object.entries(perPid))
+        assert.equal(n, 1, `process ${pid} logged the same bad version ${n} times:\n${lines.join('\n')}`);
+    return lines;
+}
+
+// Puts GOOD back (unless done already) and waits until every process has
+// looked at it again, so that the next test starts from a good list.
+async function restore(good, state) {
+    if (state.done)
+        return;
+    const st = fs.statSync(env.revoked, { throwIfNoEntry: false });
+    if (st?.isDirectory())
+        fs.rmdirSync(env.revoked);
+    replaceFile(good, 0o644);
+    state.done = true;
+    await sleep(RECHECK_MS);
+}
+
+test('a revocation file the workers cannot read: every token refused until it is readable again', async (t) => {
     const good = fs.readFileSync(env.revoked, 'utf8');
     t.after(() => fs.chmodSync(env.revoked, 0o644));
+    const other = await mint('alice');
+    await assertAcceptedEverywhere(other.token, 'control: a fresh alice token');
     const logFrom = fs.statSync(env.errorLog).size;
     // Revokes alice #2, but only root can read it: httpd workers run as nobody.
     replaceFile(`${good}${keptOne.jti}\n`, 0o600);
     await sleep(RECHECK_MS);
-    await assertAcceptedEverywhere(keptOne.token, 'alice #2 (the new list could not be read)');
-    await assertRevokedEverywhere(revokedOne.token);
-    const log = errorLogSince(logFrom);
-    assert.match(log, /\[mcp_credentials:error\].*MCPBearerRevokedTokens: .*stays in force/, log);
+    await assertUnavailableEverywhere(keptOne.token);
+    await assertUnavailableEverywhere(other.token);
+    // More requests, more looks at the file (every second while it is
+    // unavailable): no more lines.
+    await sleep(RECHECK_MS);
+    await assertUnavailableEverywhere(other.token);
+    await assertUnavailableEverywhere(revokedOne.token);
+    assertLoggedOncePerProcess(errorLogSince(logFrom), /MCPBearerRevokedTokens: cannot read '[^']+': /);
     // Readable again (same content, same mtime): it is picked up.
     fs.chmodSync(env.revoked, 0o644);
     await sleep(RECHECK_MS);
-    await assertRevokedEverywhere(keptOne.token);
+    for (const token of [keptOne.token, revokedOne.token])
+        for (let i = 0; i < TRIES; i++)
+            assertRefused(await mcpPost(token),
+                { status: 401, error: 'invalid_token', description: /^the token has been revoked$/ });
+    await assertAcceptedEverywhere(other.token, 'a token the list does not name');
 });
 
-test('a malformed revocation file keeps the last good list, logged at error level', async (t) => {
+test('a malformed revocation file: every token refused until a good version is back', async (t) => {
     const good = fs.readFileSync(env.revoked, 'utf8');
     // A malformed file would also stop the graceful restarts of 40-rotation.
-    let repaired = false;
-    t.after(() => repaired || replaceFile(good, 0o644));
+    const state = { done: false };
+    t.after(() => restore(good, state));
     const newcomer = await mint('alice');
+    const other = await mint('alice');
     await assertAcceptedEverywhere(newcomer.token, 'control: a fresh alice token');
     const logFrom = fs.statSync(env.errorLog).size;
     replaceFile(`${good}${newcomer.jti}\nsub bob yesterday\n`, 0o644);
     await sleep(RECHECK_MS);
-    await assertAcceptedEverywhere(newcomer.token, 'the bad file is not half-applied');
-    await assertRevokedEverywhere(revokedOne.token);
+    await assertUnavailableEverywhere(newcomer.token);
+    await assertUnavailableEverywhere(other.token);
+    await assertUnavailableEverywhere(revokedOne.token);
     const log = errorLogSince(logFrom);
-    assert.match(log, /\[mcp_credentials:error\].*MCPBearerRevokedTokens: '[^']+': line \d+: .*stays in force/, log);
+    assertLoggedOncePerProcess(log, /MCPBearerRevokedTokens: '[^']+': line \d+: .*every bearer token is refused/);
     assert.doesNotMatch(log, /yesterday/, 'the log repeats no content of the bad line');
     // The good list back, with the newcomer revoked: in force again.
     replaceFile(`${good}${newcomer.jti}\n`, 0o644);
-    repaired = true;
+    state.done = true;
     await sleep(RECHECK_MS);
     await assertRevokedEverywhere(newcomer.token);
+    await assertAcceptedEverywhere(other.token, 'a token the good list does not name');
+});
+
+test('a directory in place of the revocation file: every token refused until the file is back', async (t) => {
+    const good = fs.readFileSync(env.revoked, 'utf8');
+    const state = { done: false };
+    t.after(() => restore(good, state));
+    const token = (await mint('alice')).token;
+    const logFrom = fs.statSync(env.errorLog).size;
+    fs.unlinkSync(env.revoked);
+    fs.mkdirSync(env.revoked, { mode: 0o755 });
+    await sleep(RECHECK_MS);
+    await assertUnavailableEverywhere(token);
+    await assertUnavailableEverywhere(revokedOne.token);
+    assertLoggedOncePerProcess(errorLogSince(logFrom));
+    await restore(good, state);
+    await assertAcceptedEverywhere(token, 'the file is back');
+    await assertRevokedEverywhere(revokedOne.token);
+});
+
+test('a deleted revocation file: every token refused until the file is back', async (t) => {
+    const good = fs.readFileSync(env.revoked, 'utf8');
+    const state = { done: false };
+    t.after(() => restore(good, state));
+    const token = (await mint('alice')).token;
+    const logFrom = fs.statSync(env.errorLog).size;
+    fs.unlinkSync(env.revoked);
+    await sleep(RECHECK_MS);
+    await assertUnavailableEverywhere(token);
+    await assertUnavailableEverywhere(revokedOne.token);
+    assertLoggedOncePerProcess(errorLogSince(logFrom), /MCPBearerRevokedTokens: cannot read '[^']+': /);
+    await restore(good, state);
+    await assertAcceptedEverywhere(token, 'the file is back');
+    await assertRevokedEverywhere(revokedOne.token);
 });
 
 // The parent reads the list at startup; a child it forks later (after a
@@ -120,8 +208,9 @@ test('a malformed revocation file keeps the last good list, logged at error leve
 // here the children are killed, and the parent forks new ones.
 
 // Kills httpd's children; the parent forks new ones within a second or
-// two.  Then sends the token every 20 ms for 3 s; returns {status: count}.
-async function askNewChildren(token) {
+// two.  Then sends the tokens in turn, one every 20 ms for 3 s; returns
+// {status: count}.
+async function askNewChildren(...tokens) {
     const parent = fs.readFileSync(`${env.work}/httpd.pid`, 'utf8').trim();
     const children = execFileSync('ps', ['-o', 'pid=', '--ppid', parent], { encoding: 'utf8' })
         .trim().split(/\s+/).map(Number).filter(Boolean);
@@ -130,8 +219,9 @@ async function askNewChildren(token) {
         process.kill(pid, 'SIGKILL');
     const statuses = {};
     const start = Date.now();
+    let n = 0;
     while (Date.now() - start < 3000) {
-        const res = await mcpPost(token);
+        const res = await mcpPost(tokens[n++ % tokens.length]);
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
         await sleep(20);
     }
@@ -148,21 +238,29 @@ test('a newly started httpd child honours the revocations made since startup', a
         `replaced, got these answers (status: count): ${JSON.stringify(statuses)}`);
 });
 
-// The same while the file is malformed: the new child cannot read the
-// file, and the last good list (which revokes alice #1) must stay in force
-// there too, not the list of httpd's startup.
-test('a child started while the revocation file is malformed keeps the last good list', async (t) => {
+// The same while the file is malformed: the parent, which follows the file
+// from its monitor hook, holds the list unavailable, and so do the children
+// it forks then (they also look at the file on their first request): they
+// refuse every token, revoked or not.
+test('a child started while the revocation file is malformed refuses every token', async (t) => {
     const good = fs.readFileSync(env.revoked, 'utf8');
-    t.after(() => replaceFile(good, 0o644));
+    const state = { done: false };
+    t.after(() => restore(good, state));
+    const other = await mint('alice');
     await assertRevokedEverywhere(revokedOne.token);
-    // httpd's parent runs its monitor hook every ten seconds or so: that is
-    // how fast the copy that new children inherit follows the file.
-    await sleep(PARENT_RECHECK_MS);
+    await assertAcceptedEverywhere(other.token, 'control: a fresh alice token');
+    const parent = fs.readFileSync(`${env.work}/httpd.pid`, 'utf8').trim();
+    const logFrom = fs.statSync(env.errorLog).size;
     replaceFile(`${good}sub bob yesterday\n`, 0o644);
-    await sleep(RECHECK_MS);
-    await assertRevokedEverywhere(revokedOne.token);
-    const statuses = await askNewChildren(revokedOne.token);
+    // httpd's parent runs its monitor hook every ten seconds or so.
+    await sleep(PARENT_RECHECK_MS);
+    const lines = assertLoggedOncePerProcess(errorLogSince(logFrom));
+    assert.ok(lines.some((l) => l.includes(`[pid ${parent}`)),
+        `the parent (pid ${parent}) saw the bad file:\n${lines.join('\n')}`);
+    await assertUnavailableEverywhere(other.token);
+    const statuses = await askNewChildren(revokedOne.token, other.token);
     assert.deepEqual(Object.keys(statuses), ['401'],
-        'a revoked token, sent every 20 ms for 3 s after the children were replaced while ' +
-        `the file was malformed, got (status: count): ${JSON.stringify(statuses)}`);
+        'a revoked token and one that is not, sent every 20 ms for 3 s after the children ' +
+        `were replaced while the file was malformed, got (status: count): ${JSON.stringify(statuses)}`);
+    await assertUnavailableEverywhere(other.token);
 });

@@ -70,8 +70,8 @@ async function handle(req, res) {
     const url = new URL(req.url, 'http://127.0.0.1');
     const path = url.pathname;
 
-    // A CORS preflight that httpd let through: answer it as a CORS-aware
-    // MCP server would, and say whether identity headers came along.
+    // httpd answers CORS preflights itself and never forwards one: if one
+    // arrives anyway, it says so (the refusal tests look for this).
     if (req.method === 'OPTIONS') {
         res.writeHead(204, {
             'access-control-allow-origin': req.headers.origin ?? '*',

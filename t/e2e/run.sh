@@ -227,6 +227,7 @@ ProxyTimeout 60
     MCPBearerPassUser X-MCP-User
     MCPBearerPassAuthorities X-MCP-Authorities
     MCPBearerForwardToken Off
+    MCPBearerCORSOrigins https://inspector.example
 </LocationMatch>
 # A control for MCPBearerForwardToken Off: here the token goes on.
 <Location /mcp/forward>

@@ -209,13 +209,13 @@ sub free_port {
 
 # Starts a second httpd of our own (module loaded, Basic auth available)
 # on a free loopback port with the given configuration lines and
-# environment; returns an object with ->port, ->url(PATH), ->log and
+# environment (and on the given port, if one is); returns an object with ->port, ->url(PATH), ->log and
 # ->stop (also run when it goes out of scope).  Dies when it does not
 # answer within 15 s.
 sub private_httpd {
     my (%opt) = @_;
     my $dir = tempdir(CLEANUP => 1);
-    my $port = free_port();
+    my $port = $opt{port} || free_port();
     my $t = t_dir();
     my $so = module_so();
     my $m = '/usr/lib/apache2/modules';

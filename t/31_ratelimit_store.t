@@ -1,0 +1,116 @@
+# The mint rate limit on a store shared by several processes (memcache, a
+# real memcached on loopback started here): exact on one machine even
+# though the provider needs no lock of its own, a key of fixed size
+# whatever the user name, and minting refused (503) when the store is
+# down rather than unlimited.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test;
+use Apache::TestUtil qw(t_cmp);
+use FindBin;
+use JSON::PP ();
+use LWP::UserAgent ();
+use IO::Socket::INET ();
+use POSIX ();
+use lib "$FindBin::Bin/lib";
+use MCPTest ();
+
+my $memcached = '/usr/bin/memcached';
+plan tests => 9, need { "memcached is installed (make deps)" => -x $memcached };
+
+my $t = MCPTest::t_dir();
+my $m = '/usr/lib/apache2/modules';
+my $long_user = 'long-user-' . ('x' x 140);
+
+# memcached on a free loopback port, as nobody; stopped at the end.
+my $mc_port = MCPTest::free_port();
+my $mc_pid = fork // die "fork: $!";
+if (!$mc_pid) {
+    { exec $memcached, '-l', '127.0.0.1', '-p', $mc_port, '-U', '0', '-u', 'nobody', '-m', '16' };
+    POSIX::_exit(127);
+}
+END { if ($mc_pid) { kill 'TERM', $mc_pid; waitpid $mc_pid, 0 } }
+for (1 .. 50) {
+    last if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$mc_port", Timeout => 1);
+    select undef, undef, undef, 0.1;
+}
+
+sub server {
+    my ($store) = @_;
+    return MCPTest::private_httpd(conf => <<"CONF");
+LoadModule socache_memcache_module $m/mod_socache_memcache.so
+# Two processes of 8 threads: the counter's read-modify-write races
+# between threads and between processes unless something serialises it.
+ServerLimit 2
+StartServers 2
+MinSpareThreads 16
+MaxRequestWorkers 16
+MCPCredentialsSigningKey $t/keys/signing.pem
+MCPCredentialsRateCache $store
+LogLevel warn mcp_credentials:info
+<Location /mint>
+    AuthType Basic
+    AuthName "MCP credentials"
+    AuthBasicProvider file
+    AuthUserFile $t/conf/htpasswd
+    Require valid-user
+    SetHandler mcp-credentials
+    MCPCredentials On
+    MCPCredentialsMintRate 3/1h
+</Location>
+CONF
+}
+
+sub mint_code {
+    my ($h, $user) = @_;
+    my $ua = LWP::UserAgent->new(timeout => 20, keep_alive => 0);
+    my $res = $ua->post($h->url('/mint/token'), MCPTest::basic($user),
+        'Content-Type' => 'application/json', Content => '{"expiresIn":"P1D"}');
+    return $res;
+}
+
+{
+    my $h = server("memcache:127.0.0.1:$mc_port");
+
+    # A user name of 150 bytes: the provider refuses keys over about 115,
+    # so a key made of the name would never be counted.
+    my @codes = map { mint_code($h, $long_user)->code } 1 .. 4;
+    ok t_cmp("@codes", '200 200 200 429', 'a 150-byte user name is limited like any other');
+
+    # 24 mints at once for one user, limit 3: exactly 3 pass.
+    my @kids;
+    for my $i (1 .. 24) {
+        my $pid = fork // die "fork: $!";
+        if (!$pid) {
+            POSIX::_exit(mint_code($h, 'dave')->code == 200 ? 0 : 1);
+        }
+        push @kids, $pid;
+    }
+    my $passed = 0;
+    for my $pid (@kids) {
+        waitpid $pid, 0;
+        $passed++ if $? == 0;
+    }
+    ok t_cmp($passed, 3, '24 concurrent mints against a limit of 3: exactly 3 pass');
+    ok t_cmp(mint_code($h, 'erin')->code, 200, 'another user still mints');
+    $h->stop;
+}
+
+# The store down: minting stops (503, Retry-After), it is never unlimited,
+# and the log says why.
+{
+    my $dead = MCPTest::free_port();
+    my $h = server("memcache:127.0.0.1:$dead");
+    my $res = mint_code($h, 'alice');
+    ok t_cmp($res->code, 503, 'with the store down, a mint is a 503');
+    ok t_cmp($res->header('Retry-After') // '', qr/^\d+$/, 'with Retry-After');
+    my $data = eval { JSON::PP->new->decode($res->content) } || {};
+    ok t_cmp($data->{error} // '', 'temporarily_unavailable', 'and a JSON error');
+    ok t_cmp($data->{token}, undef, 'and no token');
+    my @codes = map { mint_code($h, 'alice')->code } 1 .. 4;
+    ok t_cmp("@codes", '503 503 503 503', 'every mint, not the first few');
+    ok t_cmp($h->log, qr/\[mcp_credentials:error\].*rate-limit counter of user 'alice' cannot be read/,
+        'the error log says why');
+    $h->stop;
+}
