@@ -2,13 +2,32 @@
 # Installs what the build, the demo and the tests need and the machine lacks:
 # Debian packages through apt-get, npm packages from the committed lock file.
 # Quiet and quick when everything is there already.
+#
+#   scripts/deps.sh                the build, the demo and the tests
+#   scripts/deps.sh PACKAGE...     these Debian packages only (packaging tools)
+#   scripts/deps.sh --build-deps   debian/control's Build-Depends
 set -eu
+
+if [ "${1:-}" = --build-deps ]; then
+    dpkg-checkbuilddeps 2>/dev/null && exit 0
+    [ "$(id -u)" = 0 ] || { echo "deps: run as root: apt-get build-dep ./" >&2; exit 1; }
+    echo "deps: installing debian/control's Build-Depends"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get -o DPkg::Lock::Timeout=600 build-dep -y -qq ./ >/dev/null
+    exit 0
+fi
 
 PACKAGES="apache2 apache2-dev apache2-utils libssl-dev libcjson-dev
 libapache2-mod-perl2 libcrypt-jwt-perl python3-jwt openssl curl make gcc
 perl wrk clang libclang-rt-14-dev valgrind memcached"
 [ -n "${MCP_EXTRA_PACKAGES:-}" ] && PACKAGES="$PACKAGES $MCP_EXTRA_PACKAGES"
 [ -f package-lock.json ] && PACKAGES="$PACKAGES nodejs npm chromium"
+npm=yes
+if [ $# -gt 0 ]; then
+    PACKAGES="$*"
+    npm=no
+fi
 
 missing=""
 for p in $PACKAGES; do
@@ -32,10 +51,10 @@ if [ -n "$missing" ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     # shellcheck disable=SC2086
-    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-if [ -f package-lock.json ]; then
+if [ "$npm" = yes ] && [ -f package-lock.json ]; then
     stamp=node_modules/.package-lock.json
     if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
         echo "deps: npm ci"
