@@ -57,8 +57,9 @@ test('the result shows the token, its expiry, its jti and filled-in client confi
   assert.ok(args.includes(mcpUrl), 'the MCP URL');
   assert.equal(args[args.indexOf('--transport') + 1], 'http-only', '--transport http-only for /mcp');
   assert.ok(!args.includes('sse-only'));
-  assert.equal(server.env.MCP_TOKEN, token);
-  assert.ok(args.includes('Authorization: Bearer ${MCP_TOKEN}'));
+  assert.deepEqual(server.env, { AUTH_HEADER: `Bearer ${token}` });
+  assert.ok(args.includes('Authorization:${AUTH_HEADER}'));
+  assert.ok(!args.some((a) => a.includes(' ')), 'no argument holds a space (Windows clients split them)');
   const http = Object.values(JSON.parse(await page.textContent('#cfg-http')).mcpServers)[0];
   assert.deepEqual(http, { type: 'http', url: mcpUrl, headers: { Authorization: `Bearer ${token}` } });
   const curl = await page.textContent('#cfg-curl');
