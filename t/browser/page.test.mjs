@@ -1,5 +1,5 @@
 // The page itself: the result, Copy, user names as data, CSP, roles,
-// keyboard use, narrow screens and the README screenshot.
+// keyboard use, narrow screens and a full-page screenshot.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -302,7 +302,7 @@ test('readable at 320 px wide: no horizontal scrolling', async (t) => {
   await seen.assertClean();
 });
 
-test('a screenshot of the page with a token is written for the README', async (t) => {
+test('a full-page screenshot of the page with a token is written', async (t) => {
   const context = await newContext(browser, {
     viewport: { width: 900, height: 700 }, colorScheme: 'light', locale: 'en-GB', timezoneId: 'Europe/Paris',
   });
