@@ -22,8 +22,8 @@ ROOT=$PWD
 NODE=${NODE:-node}
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 PY=${SYSPYTHON:-/usr/bin/python3}
-# Node tests in the two files, plus the two stop checks made here.
-MIN_TESTS=${MIN_TESTS:-19}
+# Node tests in the two files, plus the three checks made here.
+MIN_TESTS=${MIN_TESTS:-20}
 TEST_TIMEOUT=${DEMO_TEST_TIMEOUT:-180}
 
 say() { printf 'demo-test: %s\n' "$*" >&2; }
@@ -202,6 +202,39 @@ EOF
         echo "not ok - $mode: after Ctrl-C: exit $rc, processes left:${left:- none}, still listening:${still:- none}"
     fi
 }
+
+# conf/example-oidc.conf, as an operator installs it: apache2 -t passes
+# with its paths pointing at files that exist.
+check_example() {
+    local d=$TMP/example-oidc m=/usr/lib/apache2/modules out
+    mkdir -p "$d"
+    build/mcp-token keygen --bits 2048 "$d/signing-key.pem" >/dev/null 2>&1
+    echo secret >"$d/oidc-client-secret"
+    echo passphrase >"$d/oidc-crypto-passphrase"
+    sed "s|/etc/apache2/mcp|$d|g" conf/example-oidc.conf >"$d/example.conf"
+    {
+        echo "ServerRoot \"$d\""
+        echo "ServerName 127.0.0.1"
+        echo "Listen 127.0.0.1:$(free_port)"
+        echo "PidFile \"$d/httpd.pid\""
+        echo "ErrorLog \"$d/error_log\""
+        echo "DefaultRuntimeDir \"$d\""
+        for mod in mpm_event authn_core authz_core authz_user headers proxy proxy_http \
+            socache_shmcb auth_openidc; do
+            echo "LoadModule ${mod}_module $m/mod_$mod.so"
+        done
+        echo "LoadModule mcp_credentials_module $ROOT/.libs/mod_mcp_credentials.so"
+        echo "Include \"$d/example.conf\""
+    } >"$d/httpd.conf"
+    if out=$("${HTTPD:-/usr/sbin/apache2}" -f "$d/httpd.conf" -t 2>&1); then
+        passed=$((passed + 1))
+        echo "ok - conf/example-oidc.conf passes apache2 -t"
+    else
+        failed=$((failed + 1))
+        echo "not ok - conf/example-oidc.conf fails apache2 -t: $out"
+    fi
+}
+check_example
 
 for mode in ${DEMO_TEST_MODES:-basic oidc}; do
     case $mode in
