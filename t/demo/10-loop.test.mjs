@@ -153,9 +153,11 @@ test('the demo\'s MCP server listens on 127.0.0.1 only', () => {
 
 test('screenshots for the README: the page with a token, and the client\'s tool answer', async () => {
     assert.ok(answers.whoami && answers.dice, 'the tool answers of the Claude Desktop test');
+    // The top of the page down to the start of the configurations.
     const first = screenshotPath('first-token.png');
-    await page.locator('#result').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: first, fullPage: true });
+    await page.setViewportSize({ width: 900, height: 1000 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: first });
     assertPng(first);
 
     // What the user sees in a terminal when pasting the configuration's
@@ -163,7 +165,7 @@ test('screenshots for the README: the page with a token, and the client\'s tool 
     const shown = cfg.claude.args.map((a) => (/\s/.test(a) || a.includes('$') ? `'${a}'` : a)).join(' ');
     const esc = (s) => s.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]);
     const answer = await context.newPage();
-    await answer.setViewportSize({ width: 1000, height: 420 });
+    await answer.setViewportSize({ width: 1000, height: 300 });
     await answer.setContent(`<!DOCTYPE html><html><head><style>
 body{margin:0;background:#1e1e1e;color:#ddd;font:15px/1.5 ui-monospace,monospace}
 main{padding:20px 24px}h1{font:600 15px system-ui,sans-serif;color:#aaa;margin:0 0 12px}
