@@ -44,9 +44,9 @@ EMBEDDED    := build/embedded.c
 MODULE      := .libs/mod_mcp_credentials.so
 TOOL        := build/mcp-token
 
-.PHONY: all help deps module tool unit interop apache-test e2e browser test \
-        load fuzz fuzz-regress fuzz-smoke sanitize valgrind bench demo install clean \
-        man deb deb-test
+.PHONY: all help deps module tool unit interop apache-test e2e browser demo-test \
+        screenshots test load fuzz fuzz-regress fuzz-smoke sanitize valgrind bench demo \
+        install clean man deb deb-test
 
 FUZZ_SECONDS ?= 10
 
@@ -115,11 +115,17 @@ load: all ## LOAD_SECONDS (60) of mixed load at concurrency 64, then a graceful 
 browser: all ## the page in headless Chromium (playwright-core)
 	@HTTPD=$${MCP_HTTPD:-/usr/sbin/apache2} ./t/browser/run.sh
 
+demo-test: all ## make demo and DEMO_AUTH=oidc make demo, driven as a new user would (Chromium, MCP clients)
+	@HTTPD=$${MCP_HTTPD:-/usr/sbin/apache2} ./t/demo/run.sh
+
+screenshots: deps all ## refresh the README's screenshots (docs/*.png) from the demo tests' browser flows
+	@HTTPD=$${MCP_HTTPD:-/usr/sbin/apache2} DEMO_SCREENSHOTS=$(CURDIR)/docs ./t/demo/run.sh
+
 # Last, the package on a fresh Debian 12 (about 4 minutes); not under
 # SANITIZE=1, whose build is not what the package ships.
 test: deps ## install, build and run every test
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit interop apache-test e2e load fuzz-smoke browser
+	@$(MAKE) --no-print-directory unit interop apache-test e2e load fuzz-smoke browser demo-test
 	@$(if $(filter 1,$(SANITIZE)),:,$(MAKE) --no-print-directory deb-test)
 
 fuzz: ## run every libFuzzer target for FUZZ_SECONDS (ASan, UBSan)

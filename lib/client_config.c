@@ -35,6 +35,12 @@ static char *wrap_server(cJSON *server)
     return text;
 }
 
+/*
+ * The header argument has no space: Claude Desktop on Windows (and Cursor)
+ * pass args to npx unquoted, and a space splits "Authorization: Bearer ..."
+ * into words mcp-remote no longer reads as a header.  mcp-remote expands
+ * ${AUTH_HEADER} from env, which also keeps the token off the process list.
+ */
 static char *claude_desktop(const char *url, const char *token)
 {
     cJSON *server = cJSON_CreateObject();
@@ -44,20 +50,28 @@ static char *claude_desktop(const char *url, const char *token)
                           "--transport",
                           NULL,
                           "--header",
-                          "Authorization: Bearer ${MCP_TOKEN}"};
+                          "Authorization:${AUTH_HEADER}"};
     cJSON *arr, *env;
-    size_t i;
+    size_t i, n = strlen(token) + sizeof("Bearer ");
+    char *auth;
 
     args[4] = mcp_url_is_sse(url) ? "sse-only" : "http-only";
     if (!server)
         return NULL;
+    auth = malloc(n);
+    if (!auth) {
+        cJSON_Delete(server);
+        return NULL;
+    }
+    snprintf(auth, n, "Bearer %s", token);
     cJSON_AddStringToObject(server, "command", "npx");
     arr = cJSON_AddArrayToObject(server, "args");
     for (i = 0; arr && i < sizeof(args) / sizeof(args[0]); i++)
         cJSON_AddItemToArray(arr, cJSON_CreateString(args[i]));
     env = cJSON_AddObjectToObject(server, "env");
     if (env)
-        cJSON_AddStringToObject(env, "MCP_TOKEN", token);
+        cJSON_AddStringToObject(env, "AUTH_HEADER", auth);
+    free(auth);
     return wrap_server(server);
 }
 

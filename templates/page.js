@@ -95,13 +95,15 @@
 
   function isSse(url) { return /\/sse\/?(?:[?#].*)?$/.test(url); }
 
+  // No space in any argument: Claude Desktop on Windows passes them to npx
+  // unquoted.  mcp-remote expands ${AUTH_HEADER} from env.
   function configs(token) {
     var sse = isSse(mcpUrl);
     var claude = { mcpServers: { atoti: {
       command: 'npx',
       args: ['-y', 'mcp-remote', mcpUrl, '--transport', sse ? 'sse-only' : 'http-only',
-             '--header', 'Authorization: Bearer ${MCP_TOKEN}'],
-      env: { MCP_TOKEN: token }
+             '--header', 'Authorization:${AUTH_HEADER}'],
+      env: { AUTH_HEADER: 'Bearer ' + token }
     } } };
     var http = { mcpServers: { atoti: {
       type: sse ? 'sse' : 'http', url: mcpUrl, headers: { Authorization: 'Bearer ' + token }

@@ -59,7 +59,8 @@ test('without JavaScript the form answers with a page holding the token', async 
   assert.equal(await page.textContent('#expires-utc'),
     new Date(claims.exp * 1000).toISOString().replace('.000', ''));
   const claude = Object.values(JSON.parse(await page.textContent('#cfg-claude')).mcpServers)[0];
-  assert.equal(claude.env.MCP_TOKEN, token);
+  assert.equal(claude.env.AUTH_HEADER, `Bearer ${token}`);
+  assert.ok(claude.args.includes('Authorization:${AUTH_HEADER}'));
   assert.equal(claude.args[claude.args.indexOf('--transport') + 1], 'http-only');
   assert.ok(claude.args.includes(`${env.origin}/mcp`));
   const http = Object.values(JSON.parse(await page.textContent('#cfg-http')).mcpServers)[0];

@@ -7,7 +7,8 @@
 #
 #   t/browser/run.sh [FILE.test.mjs...]   all tests, or only these files
 #   MCP_BROWSER_TEMPLATE_DIR=DIR          serve DIR's templates (MCPCredentialsTemplateDir)
-#   MCP_BROWSER_SCREENSHOT=FILE           where the README screenshot goes (docs/page.png)
+#   MCP_BROWSER_SCREENSHOT=FILE           where the full-page screenshot goes (the temporary
+#                                         directory; the README's come from make screenshots)
 #   MCP_BROWSER_KEEP=1                    keep the temporary directory (logs, config)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -211,7 +212,7 @@ export MCP_BROWSER_LOGIN="$MCP_BROWSER_ORIGIN/login/index.html"
 export MCP_BROWSER_XSS_USER="$XSS_USER"
 export MCP_BROWSER_TMP="$TMP/chrome"
 export MCP_BROWSER_CHROMIUM="$CHROMIUM"
-export MCP_BROWSER_SCREENSHOT="${MCP_BROWSER_SCREENSHOT:-$ROOT/docs/page.png}"
+export MCP_BROWSER_SCREENSHOT="${MCP_BROWSER_SCREENSHOT:-$TMP/page.png}"
 # node and httpd run in UTC; the browser contexts choose their own zones.
 export TZ=UTC
 # Playwright makes each browser's fresh profile in TMPDIR: keep them here.

@@ -43,12 +43,14 @@ static void check_claude(const char *url, const char *transport)
     CHECK_STR(arg(server, 3), "--transport");
     CHECK_STR(arg(server, 4), transport);
     CHECK_STR(arg(server, 5), "--header");
-    /* The token travels through the environment, not the argument list. */
-    CHECK_STR(arg(server, 6), "Authorization: Bearer ${MCP_TOKEN}");
+    /* The token travels through the environment, not the argument list,
+     * and no argument holds a space (Windows clients split them). */
+    CHECK_STR(arg(server, 6), "Authorization:${AUTH_HEADER}");
+    CHECK(arg(server, 7) == NULL);
     env = cJSON_GetObjectItemCaseSensitive(server, "env");
     CHECK_STR(cJSON_GetStringValue(
-                  cJSON_GetObjectItemCaseSensitive(env, "MCP_TOKEN")),
-              "tok.en.x");
+                  cJSON_GetObjectItemCaseSensitive(env, "AUTH_HEADER")),
+              "Bearer tok.en.x");
     /* Once, in env: never in the arguments a process list shows. */
     CHECK(strstr(cfg.claude_desktop, "tok.en.x") != NULL);
     CHECK(strstr(strstr(cfg.claude_desktop, "tok.en.x") + 1, "tok.en.x") ==
