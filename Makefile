@@ -34,9 +34,9 @@ UNIT_SRC    := $(JWT_SRC) $(LIB_SRC)
 UNIT_HDR    := $(wildcard jwt/*.h lib/*.h)
 UNIT_TESTS  := $(patsubst t/unit/%.c,build/unit/%,$(sort $(wildcard t/unit/test_*.c)))
 
-GLUE_SRC    := mod_mcp_credentials.c mcp_handler.c mcp_page.c mcp_bearer.c \
-               mcp_revocation.c \
-               mcp_ratelimit.c
+GLUE_SRC    := mod_mcp_credentials.c mcp_config.c mcp_http.c mcp_keys.c \
+               mcp_mint.c mcp_ratelimit.c mcp_revocation.c mcp_endpoint.c \
+               mcp_page.c mcp_bearer.c mcp_metadata.c
 GLUE_HDR    := mcp_module.h mcp_embedded.h
 TEMPLATES   := templates/page.html templates/login.html templates/page.css \
                templates/page.js
@@ -96,9 +96,10 @@ build/unit/%: t/unit/%.c t/unit/unit.h $(UNIT_SRC) $(UNIT_HDR) $(FLAGS_STAMP) \
 	@echo "  CC      $@"
 	@$(CC) $(ALL_CFLAGS) -It/unit -o $@ $< $(UNIT_SRC) $(SAN_LDFLAGS) $(LIBS)
 
-unit: $(UNIT_TESTS) ## run the unit tests (no httpd)
+unit: $(UNIT_TESTS) ## run the unit tests (no httpd) and the check of the module's layers
 	@fail=0; for t in $(UNIT_TESTS); do \
-	  (cd t/unit && ../../$$t) || fail=1; done; exit $$fail
+	  (cd t/unit && ../../$$t) || fail=1; done; \
+	  $(PERL) t/layers/check.pl || fail=1; exit $$fail
 
 interop: tool ## cross-check tokens with PyJWT, Crypt::JWT and openssl
 	@./t/interop/run.sh

@@ -1,9 +1,9 @@
 /*
  * AuthType mcp-bearer: httpd checks the tokens itself, in front of any MCP
  * server.  Authentication (check_authn), the "mcp-authority" authorization
- * provider, the challenge (RFC 6750, MCP authorization), CORS, the
- * verified-token cache and RFC 9728 resource metadata.  The revocation
- * list is mcp_revocation.c's.
+ * provider, the challenge (RFC 6750, MCP authorization), CORS and the
+ * verified-token cache.  The revocation list is mcp_revocation.c's, the
+ * RFC 9728 documents mcp_metadata.c's.
  */
 
 #include "mcp_module.h"
@@ -14,13 +14,6 @@
 #include "apr_thread_mutex.h"
 
 #include "token_cache.h"
-
-#define WELL_KNOWN "/.well-known/oauth-protected-resource"
-
-/* What check_authn learnt, for the authz provider of the same request. */
-typedef struct {
-    apr_array_header_t *authorities; /* const char * */
-} bearer_state;
 
 /* ------------------------------------------------------------------ */
 /* Challenge                                                            */
@@ -41,12 +34,6 @@ static const char *quoted(apr_pool_t *p, const char *s)
     return out;
 }
 
-const char *mcp_resource_metadata_url(request_rec *r)
-{
-    return apr_pstrcat(r->pool, mcp_public_origin(r), WELL_KNOWN,
-                       r->uri[0] == '/' && r->uri[1] ? r->uri : "", NULL);
-}
-
 /* Sets WWW-Authenticate: Bearer realm=..., resource_metadata=...,
  * error=..., error_description=... (RFC 6750 section 3). */
 static void set_challenge(request_rec *r, const char *error,
@@ -56,9 +43,9 @@ static void set_challenge(request_rec *r, const char *error,
     const char *realm = ap_auth_name(r);
     const char *h = apr_psprintf(r->pool, "Bearer realm=\"%s\"",
                                  quoted(r->pool, realm ? realm : "mcp"));
-    if (sconf->resource_metadata > 0)
+    if (sconf->resource_metadata)
         h = apr_psprintf(r->pool, "%s, resource_metadata=\"%s\"", h,
-                         quoted(r->pool, mcp_resource_metadata_url(r)));
+                         quoted(r->pool, mcp_metadata_url(r)));
     if (error)
         h = apr_psprintf(r->pool, "%s, error=\"%s\"", h, error);
     if (description)
@@ -86,21 +73,6 @@ static int note_auth_failure(request_rec *r, const char *auth_type)
 /* ------------------------------------------------------------------ */
 /* Authentication                                                       */
 /* ------------------------------------------------------------------ */
-
-int mcp_is_bearer_request(request_rec *r)
-{
-    return is_bearer_type(r->ap_auth_type);
-}
-
-/* Removes client-sent copies of the headers this location hands to the
- * backend. */
-static void strip_pass_headers(request_rec *r, const mcp_dir_conf *dconf)
-{
-    if (dconf->pass_user)
-        mcp_unset_header_variants(r, dconf->pass_user);
-    if (dconf->pass_authorities)
-        mcp_unset_header_variants(r, dconf->pass_authorities);
-}
 
 /* The token of "Authorization: Bearer <token>", or NULL. */
 static const char *bearer_token(request_rec *r, int *other_scheme)
@@ -164,10 +136,7 @@ static struct mcp_bearer_cache *cache_of_twin(server_rec *first,
 {
     for (; first && first != s; first = first->next) {
         mcp_server_conf *other = mcp_server_config(first);
-        int other_size = other->bearer_cache_size >= 0
-                             ? other->bearer_cache_size
-                             : MCP_DEFAULT_BEARER_CACHE;
-        if (other->bearer_cache && other_size == size &&
+        if (other->bearer_cache && other->bearer_cache_size == size &&
             other->signing_key == conf->signing_key &&
             other->verify_keys == conf->verify_keys)
             return other->bearer_cache;
@@ -179,8 +148,7 @@ static void cache_child_init(apr_pool_t *pchild, server_rec *first,
                              server_rec *s, mcp_server_conf *conf)
 {
     struct mcp_bearer_cache *c;
-    int size = conf->bearer_cache_size >= 0 ? conf->bearer_cache_size
-                                            : MCP_DEFAULT_BEARER_CACHE;
+    int size = conf->bearer_cache_size;
     conf->bearer_cache = NULL;
     if (size <= 0)
         return;
@@ -300,44 +268,6 @@ static const char *verify_token(request_rec *r, const char *token,
     "Mcp-Protocol-Version, Last-Event-ID"
 #define CORS_EXPOSE_HEADERS                                                   \
     "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version"
-
-/* MCPBearerCORSOrigins ORIGIN... | *: which browser origins get CORS
- * answers.  None by default: the operator decides which web applications
- * may call the MCP server from a browser. */
-const char *mcp_set_cors_origins(cmd_parms *cmd, void *dirconf,
-                                 const char *arg)
-{
-    mcp_dir_conf *conf = dirconf;
-    apr_uri_t uri;
-    char *origin;
-
-    if (!conf->cors_origins_set) {
-        conf->cors_origins = apr_array_make(cmd->pool, 2, sizeof(char *));
-        conf->cors_origins_set = 1;
-    }
-    if (!strcmp(arg, "*")) {
-        origin = "*";
-    }
-    else if (apr_uri_parse(cmd->pool, arg, &uri) == APR_SUCCESS &&
-             uri.scheme && uri.hostname &&
-             (!strcasecmp(uri.scheme, "https") ||
-              !strcasecmp(uri.scheme, "http")) &&
-             (!uri.path || !*uri.path) && !uri.query && !uri.fragment &&
-             !uri.user && !uri.password) {
-        origin = apr_pstrcat(cmd->pool, uri.scheme, "://", uri.hostinfo,
-                             NULL);
-        ap_str_tolower(origin);
-    }
-    else {
-        return apr_psprintf(cmd->pool,
-                            "%s: '%s' is not an origin such as "
-                            "https://app.example.com (scheme://host[:port], "
-                            "no path), nor *",
-                            cmd->cmd->name, arg);
-    }
-    *(const char **)apr_array_push(conf->cors_origins) = origin;
-    return NULL;
-}
 
 /* The request's Origin when this location lets that origin in, or NULL. */
 static const char *allowed_origin(request_rec *r, const mcp_dir_conf *dconf)
@@ -464,7 +394,7 @@ static int check_bearer(request_rec *r)
     mcp_dir_conf *dconf;
     mcp_jwt_verify_opts opts;
     mcp_cached_token t;
-    bearer_state *state;
+    mcp_request *ctx;
     const char *token, *joined, *why, *origin;
     size_t i;
     int other;
@@ -474,7 +404,7 @@ static int check_bearer(request_rec *r)
     r->ap_auth_type = (char *)MCP_BEARER_AUTH_TYPE;
     sconf = mcp_server_config(r->server);
     dconf = mcp_dir_config(r);
-    strip_pass_headers(r, dconf);
+    /* Client-sent copies of the pass headers went in post_read_request. */
     if (is_preflight(r))
         return answer_preflight(r, dconf);
     /* An error answer (the challenge) keeps err_headers_out but none of
@@ -498,9 +428,8 @@ static int check_bearer(request_rec *r)
 
     memset(&opts, 0, sizeof(opts));
     opts.now = apr_time_sec(apr_time_now());
-    opts.leeway = dconf->leeway_set ? dconf->leeway : MCP_DEFAULT_LEEWAY;
-    opts.issuer = dconf->bearer_issuer_set ? dconf->bearer_issuer
-                                           : sconf->issuer;
+    opts.leeway = dconf->leeway;
+    opts.issuer = dconf->bearer_issuer ? dconf->bearer_issuer : sconf->issuer;
     opts.audience = dconf->bearer_audience;
     opts.require_exp = 1;
 
@@ -517,16 +446,14 @@ static int check_bearer(request_rec *r)
         break;
     }
 
-    state = apr_pcalloc(r->pool, sizeof(*state));
-    state->authorities = apr_array_make(
+    ctx = mcp_request_get(r);
+    ctx->authorities = apr_array_make(
         r->pool, t.n_authorities ? (int)t.n_authorities : 1, sizeof(char *));
     for (i = 0; i < t.n_authorities; i++)
-        *(const char **)apr_array_push(state->authorities) =
-            t.authorities[i];
-    ap_set_module_config(r->request_config, &mcp_credentials_module, state);
+        *(const char **)apr_array_push(ctx->authorities) = t.authorities[i];
     /* Every authority is passable (verify_token): the list reads back as
      * exactly these roles. */
-    joined = apr_array_pstrcat(r->pool, state->authorities, ',');
+    joined = apr_array_pstrcat(r->pool, ctx->authorities, ',');
 
     r->user = (char *)t.sub;
     if (t.jti)
@@ -536,7 +463,7 @@ static int check_bearer(request_rec *r)
         apr_table_setn(r->headers_in, dconf->pass_user, r->user);
     if (dconf->pass_authorities)
         apr_table_setn(r->headers_in, dconf->pass_authorities, joined);
-    if (dconf->forward_token_set && !dconf->forward_token)
+    if (!dconf->forward_token)
         apr_table_unset(r->headers_in, "Authorization");
     return OK;
 }
@@ -570,21 +497,18 @@ static authz_status authority_check(request_rec *r, const char *line,
                                     const void *parsed)
 {
     const apr_array_header_t *want = parsed;
-    bearer_state *state;
+    const apr_array_header_t *held;
     int i, j;
     (void)line;
 
     if (!r->user)
         return AUTHZ_DENIED_NO_USER;
-    state = ap_get_module_config(r->request_config, &mcp_credentials_module);
-    if (state) {
-        for (i = 0; i < want->nelts; i++)
-            for (j = 0; j < state->authorities->nelts; j++)
-                if (!strcmp(APR_ARRAY_IDX(want, i, const char *),
-                            APR_ARRAY_IDX(state->authorities, j,
-                                          const char *)))
-                    return AUTHZ_GRANTED;
-    }
+    held = mcp_request_get(r)->authorities;
+    for (i = 0; held && i < want->nelts; i++)
+        for (j = 0; j < held->nelts; j++)
+            if (!strcmp(APR_ARRAY_IDX(want, i, const char *),
+                        APR_ARRAY_IDX(held, j, const char *)))
+                return AUTHZ_GRANTED;
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "user '%s' lacks the authority for %s",
                   ap_escape_logitem(r->pool, r->user), r->uri);
@@ -597,75 +521,12 @@ static authz_status authority_check(request_rec *r, const char *line,
 static const authz_provider authority_provider = {authority_check,
                                                   authority_parse};
 
-/* ------------------------------------------------------------------ */
-/* RFC 9728 Protected Resource Metadata                                 */
-/* ------------------------------------------------------------------ */
-
-/* Served before any access control: clients fetch it without a token to
- * learn how to get one. */
-static int resource_metadata(request_rec *r, int lookup_uri)
-{
-    mcp_server_conf *sconf = mcp_server_config(r->server);
-    size_t wk = sizeof(WELL_KNOWN) - 1;
-    const char *suffix, *origin;
-    cJSON *doc, *list;
-    char *text;
-    const char *c;
-
-    if (lookup_uri || sconf->resource_metadata <= 0 || !r->uri ||
-        strncmp(r->uri, WELL_KNOWN, wk) ||
-        (r->uri[wk] != '\0' && r->uri[wk] != '/'))
-        return DECLINED;
-    suffix = r->uri + wk;
-    for (c = suffix; *c; c++)
-        if (!apr_isalnum(*c) && !ap_strchr_c("/-._~", *c))
-            return HTTP_NOT_FOUND;
-    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
-    if (r->method_number != M_GET)
-        return mcp_method_not_allowed(r);
-    origin = mcp_public_origin(r);
-    doc = cJSON_CreateObject();
-    if (!doc)
-        return HTTP_INTERNAL_SERVER_ERROR;
-    cJSON_AddStringToObject(doc, "resource",
-                            apr_pstrcat(r->pool, origin, suffix, NULL));
-    list = cJSON_AddArrayToObject(doc, "bearer_methods_supported");
-    cJSON_AddItemToArray(list, cJSON_CreateString("header"));
-    cJSON_AddStringToObject(doc, "resource_name",
-                            sconf->resource_name ? sconf->resource_name
-                                                 : "MCP server");
-    if (sconf->page_path)
-        cJSON_AddStringToObject(
-            doc, "resource_documentation",
-            apr_pstrcat(r->pool, origin, sconf->page_path, NULL));
-    list = cJSON_AddArrayToObject(doc, "resource_signing_alg_values_supported");
-    cJSON_AddItemToArray(list, cJSON_CreateString("RS512"));
-    if (sconf->authorization_server) {
-        list = cJSON_AddArrayToObject(doc, "authorization_servers");
-        cJSON_AddItemToArray(list,
-                             cJSON_CreateString(sconf->authorization_server));
-    }
-    text = cJSON_PrintUnformatted(doc);
-    cJSON_Delete(doc);
-    if (!text)
-        return HTTP_INTERNAL_SERVER_ERROR;
-    ap_set_content_type(r, "application/json");
-    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
-    apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", "*");
-    ap_set_content_length(r, strlen(text));
-    if (!r->header_only)
-        ap_rwrite(text, (int)strlen(text), r);
-    cJSON_free(text);
-    return OK;
-}
-
 void mcp_bearer_register_hooks(apr_pool_t *p)
 {
     ap_hook_check_authn(check_bearer, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(note_auth_failure, NULL, NULL,
                               APR_HOOK_MIDDLE);
-    ap_hook_quick_handler(resource_metadata, NULL, NULL, APR_HOOK_FIRST);
     ap_register_output_filter(CORS_FILTER, cors_filter, NULL,
                               AP_FTYPE_CONTENT_SET);
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "mcp-authority",

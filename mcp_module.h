@@ -1,6 +1,28 @@
 /*
  * What the httpd-facing files of mod_mcp_credentials share: the
- * configuration records and the entry points of each part.
+ * configuration records, the per-request context, and each part's entry
+ * points.  The parts stand in layers, and a file calls only the layers
+ * below its own:
+ *
+ *   glue      mod_mcp_credentials.c   module record, directives, hooks
+ *   fronts    mcp_endpoint.c          routing (hands the page its
+ *                                     requests), the token endpoint, JWKS
+ *             mcp_page.c              the page, its form post, the login
+ *                                     page, assets
+ *             mcp_bearer.c            AuthType mcp-bearer, Require
+ *                                     mcp-authority, CORS
+ *             mcp_metadata.c          RFC 9728 documents
+ *   minting   mcp_mint.c              roles, lifetime, rate limit, signing,
+ *                                     the audit line
+ *   services  mcp_keys.c              the key ring, the JWK Set, MACs
+ *             mcp_ratelimit.c         per-user mint counters (socache)
+ *             mcp_revocation.c        the revocation list of each process
+ *   base      mcp_http.c              responses, requests, headers, origin
+ *             mcp_config.c            records, merges, defaults, setters
+ *   units     jwt/, lib/              no httpd header at all
+ *
+ * t/layers/check.pl fails the tests when an arrow points up or sideways.
+ * docs/architecture.md draws the path of a request through them.
  */
 #ifndef MCP_MODULE_H
 #define MCP_MODULE_H
@@ -13,20 +35,17 @@
 #include "apr_lib.h"
 #include "apr_strings.h"
 
+#include "file.h"
 #include "jwt.h"
 #include "roles.h"
 #include "token_request.h"
 
 #define MCP_HANDLER "mcp-credentials"
 #define MCP_LOGIN_HANDLER "mcp-credentials-login"
-#define MCP_DEFAULT_ISSUER "activeviam"
-#define MCP_DEFAULT_LOGIN_URL "/login/index.html"
-#define MCP_DEFAULT_MAX_LIFETIME ((apr_int64_t)365 * 86400)
-#define MCP_DEFAULT_LEEWAY 60
-#define MCP_DEFAULT_BEARER_CACHE 1024
-#define MCP_DEFAULT_RATE 30
-#define MCP_DEFAULT_RATE_PERIOD 3600
 #define MCP_BEARER_AUTH_TYPE "mcp-bearer"
+#define MCP_WELL_KNOWN_RESOURCE "/.well-known/oauth-protected-resource"
+#define MCP_JSON_TYPE "application/json"
+#define MCP_FORM_TYPE "application/x-www-form-urlencoded"
 
 extern module AP_MODULE_DECLARE_DATA mcp_credentials_module;
 
@@ -36,35 +55,65 @@ extern module AP_MODULE_DECLARE_DATA mcp_credentials_module;
 APLOG_USE_MODULE(mcp_credentials);
 #endif
 
+/* ------------------------------------------------------------------ */
+/* Configuration (mcp_config.c)                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One convention for both records: every field a directive sets has a
+ * *_set bit; create fills every field from the defaults (mcp_config.c's
+ * one defaults record, and the ATOTI_MCP_CREDENTIALS_* environment), and
+ * merge is one line a field (the inner value when set, else the outer
+ * one).  Request code reads the fields as they are: no default is applied
+ * anywhere else.
+ */
+
+/* MCPBearerRevokedTokens as the configuration read it. */
 typedef struct {
-    mcp_jwt_key *signing_key;       /* loaded at configuration time */
-    const char *signing_key_path;
+    const char *path;
+    const struct mcp_revocation *list;  /* parsed at configuration time */
+    mcp_file_version version;           /* of what was parsed */
+} mcp_revoked_spec;
+
+typedef struct {
+    mcp_jwt_key *signing_key;           /* loaded at configuration time */
     int signing_key_set;
     apr_array_header_t *verify_keys;    /* mcp_jwt_key *, verify only */
     int verify_keys_set;
-    const mcp_jwt_key **ring;       /* signing key first, then verify keys */
-    apr_size_t n_ring;              /* built in post_config */
     const char *issuer;
     int issuer_set;
-    const char *audience;           /* NULL: no aud claim */
+    const char *audience;               /* NULL: no aud claim */
     int audience_set;
-    const char *public_url;         /* lower-case origin, or NULL */
+    const char *public_url;             /* lower-case origin, or NULL */
     int public_url_set;
-    const char *template_dir;       /* NULL: the built-in templates */
+    const char *template_dir;           /* NULL: the built-in templates */
     int template_dir_set;
-    const char *mcp_endpoint;       /* NULL: public origin + /mcp */
+    const char *mcp_endpoint;           /* NULL: public origin + /mcp */
     int mcp_endpoint_set;
-    struct mcp_pages *pages;        /* compiled in post_config */
-    int switched_on;                /* some MCPCredentials On on this server */
-    const char *page_path;          /* first <Location> switched On */
-    int resource_metadata;          /* MCPBearerResourceMetadata: -1 unset */
+    int resource_metadata;
+    int resource_metadata_set;
     const char *resource_name;
-    const char *authorization_server;
-    struct mcp_revocation_file *revoked; /* MCPBearerRevokedTokens */
-    const char *rate_cache;         /* socache spec; main server only */
-    int bearer_cache_size;          /* MCPBearerCache: -1 unset, 0 off */
-    struct mcp_bearer_cache *bearer_cache; /* per child, from child_init */
-    apr_array_header_t *forged_headers; /* role headers clients may not send */
+    int resource_name_set;
+    const char *authorization_server;   /* NULL: none */
+    int authorization_server_set;
+    int bearer_cache_size;              /* 0: off */
+    int bearer_cache_size_set;
+    const char *rate_cache;             /* socache spec, "none"; main only */
+    int rate_cache_set;
+    const mcp_revoked_spec *revoked;    /* NULL: no revocation list */
+    int revoked_set;
+
+    /* What this server's sections say: gathered, not merged. */
+    int switched_on;                    /* some MCPCredentials On */
+    const char *page_path;              /* the first <Location> switched On */
+    apr_array_header_t *forged_headers; /* headers clients may not send */
+
+    /* Built after configuration, read-only while requests run. */
+    struct mcp_keys *keys;              /* mcp_keys.c, post_config */
+    struct mcp_pages *pages;            /* mcp_page.c, post_config */
+    struct mcp_metadata *metadata;      /* mcp_metadata.c, post_config */
+    struct mcp_revocation_file *revocation; /* mcp_revocation.c */
+    struct mcp_bearer_cache *bearer_cache;  /* mcp_bearer.c, child_init */
 } mcp_server_conf;
 
 typedef enum {
@@ -76,56 +125,55 @@ typedef enum {
 
 typedef struct {
     mcp_roles_from kind;
-    const char *name;               /* variable, header or file path */
-    const char *separator;          /* env and header */
-    mcp_groupfile *groupfile;       /* groupfile, parsed at config time */
-    apr_array_header_t *statics;    /* static: const char * */
+    const char *name;                   /* variable, header or file path */
+    const char *separator;              /* env and header */
+    mcp_groupfile *groupfile;           /* groupfile, parsed at config time */
+    apr_array_header_t *statics;        /* static: const char * */
 } mcp_role_source;
+
+/* MCPCredentialsMintRate: n mints per period seconds (n 0: no limit),
+ * counted for the directive at scope. */
+typedef struct {
+    int n;
+    apr_int64_t period;
+    const char *scope;
+} mcp_mint_rate;
 
 typedef struct {
     int enabled;
     int enabled_set;
-    apr_int64_t max_lifetime;       /* seconds */
+    apr_int64_t max_lifetime;           /* seconds */
     int max_lifetime_set;
-    const char *login_url;          /* NULL: answer 401 */
+    const char *login_url;              /* NULL: answer 401 */
     int login_url_set;
     apr_array_header_t *role_sources;   /* mcp_role_source */
     int role_sources_set;
     apr_array_header_t *role_map;       /* mcp_role_map_entry */
     int role_map_set;
-    const char *role_prefix;
+    const char *role_prefix;            /* NULL: none */
     int role_prefix_set;
     apr_array_header_t *roles_allowed;  /* const char * glob patterns */
     int roles_allowed_set;
-    const char *location;           /* the <Location> path, or NULL */
+    mcp_mint_rate mint_rate;
+    int mint_rate_set;
     /* AuthType mcp-bearer */
     apr_int64_t leeway;
     int leeway_set;
-    const char *bearer_issuer;
+    const char *bearer_issuer;          /* NULL: the server's issuer */
     int bearer_issuer_set;
-    const char *bearer_audience;    /* NULL: aud not checked */
+    const char *bearer_audience;        /* NULL: aud not checked */
     int bearer_audience_set;
-    const char *pass_user;          /* request header for the backend */
+    const char *pass_user;              /* request header for the backend */
     int pass_user_set;
     const char *pass_authorities;
     int pass_authorities_set;
     int forward_token;
     int forward_token_set;
-    int mint_rate;                  /* mints per period; 0: no limit */
-    apr_int64_t mint_period;        /* seconds */
-    const char *mint_scope;         /* where the limit was set */
-    int mint_rate_set;
-    apr_array_header_t *cors_origins; /* lower-case origins, or "*" */
+    apr_array_header_t *cors_origins;   /* lower-case origins, or "*" */
     int cors_origins_set;
+    /* The outermost <Location> that configures the module: the base. */
+    const char *location;
 } mcp_dir_conf;
-
-/* The ATOTI_MCP_CREDENTIALS_* environment, read at startup. */
-typedef struct {
-    int enabled;
-    apr_int64_t max_lifetime;
-} mcp_env_defaults;
-
-const mcp_env_defaults *mcp_env(void);
 
 static inline mcp_server_conf *mcp_server_config(server_rec *s)
 {
@@ -137,12 +185,105 @@ static inline mcp_dir_conf *mcp_dir_config(request_rec *r)
     return ap_get_module_config(r->per_dir_config, &mcp_credentials_module);
 }
 
-const char *mcp_parse_max_lifetime(apr_pool_t *p, const char *what,
-                                   const char *text, apr_int64_t *seconds);
+void *mcp_create_server_conf(apr_pool_t *p, server_rec *s);
+void *mcp_merge_server_conf(apr_pool_t *p, void *basev, void *addv);
+void *mcp_create_dir_conf(apr_pool_t *p, char *dir);
+void *mcp_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
+/* Checks ATOTI_MCP_CREDENTIALS_*: NULL or the message of an error. */
+const char *mcp_config_check_env(apr_pool_t *p);
+/* Cross-directive checks; logs each problem.  Returns OK or an error. */
+int mcp_config_check(server_rec *s);
 
-#define MCP_FORM_TYPE "application/x-www-form-urlencoded"
+/* The directive setters, for the command table of the glue. */
+const char *mcp_set_signing_key(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_verify_key(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_template_dir(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_mcp_endpoint(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_enabled(cmd_parms *cmd, void *dc, int on);
+const char *mcp_set_max_lifetime(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_server_claim(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_dir_claim(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_public_url(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_login_url(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_roles_from(cmd_parms *cmd, void *dc, int argc,
+                               char *const argv[]);
+const char *mcp_set_role_map(cmd_parms *cmd, void *dc, const char *from,
+                             const char *to);
+const char *mcp_set_role_prefix(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_roles_allowed(cmd_parms *cmd, void *dc,
+                                  const char *arg);
+const char *mcp_set_mint_rate(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_rate_cache(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_leeway(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_pass_header(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_forward_token(cmd_parms *cmd, void *dc, int on);
+const char *mcp_set_cors_origins(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_resource_metadata(cmd_parms *cmd, void *dc, int on);
+const char *mcp_set_bearer_cache(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_resource_name(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_authorization_server(cmd_parms *cmd, void *dc,
+                                         const char *arg);
+const char *mcp_set_revoked_tokens(cmd_parms *cmd, void *dc,
+                                   const char *arg);
+/* cmd_data of the claim setters: which field of which record. */
+extern const struct mcp_claim_field mcp_issuer_field, mcp_audience_field,
+    mcp_bearer_issuer_field, mcp_bearer_audience_field;
 
-/* A token just minted, for the answer that shows it. */
+/* ------------------------------------------------------------------ */
+/* HTTP helpers (mcp_http.c)                                            */
+/* ------------------------------------------------------------------ */
+
+/* What one request carries from one part to the next, instead of notes
+ * or computing anything twice. */
+typedef struct {
+    const char *base;       /* the page's base path ("" at <Location />) */
+    const char *sub;        /* the path under it ("", "/token", ...) */
+    mcp_roles *roles;       /* the signed-in user's, once computed */
+    apr_array_header_t *authorities; /* a bearer token's: const char * */
+} mcp_request;
+
+mcp_request *mcp_request_get(request_rec *r);
+
+/* Every answer of the module: not sniffed, not framed, no referrer; csp
+ * NULL gives the strictest policy; no_store for answers with a token. */
+void mcp_security_headers(request_rec *r, const char *csp, int no_store);
+cJSON *mcp_pool_json(apr_pool_t *p, cJSON *json);
+int mcp_send_json(request_rec *r, int status, const cJSON *body);
+int mcp_send_error(request_rec *r, int status, const char *code,
+                   const char *message);
+/* A document prepared at configuration time; etag may be NULL. */
+int mcp_send_bytes(request_rec *r, const char *type, const char *data,
+                   apr_size_t len, const char *etag);
+int mcp_method_not_allowed(request_rec *r);
+const char *mcp_public_origin(request_rec *r);
+const char *mcp_metadata_url(request_rec *r);
+int mcp_read_body(request_rec *r, apr_size_t limit, char **out,
+                  apr_size_t *outlen);
+const char *mcp_media_type(request_rec *r);
+int mcp_is_cross_site(request_rec *r);
+void mcp_unset_header_variants(request_rec *r, const char *name);
+void mcp_strip_forged_headers(request_rec *r);
+/* 1 when a bearer token authenticated the request (AuthType mcp-bearer). */
+int mcp_is_bearer_request(request_rec *r);
+mcp_token_request *mcp_pool_token_request(apr_pool_t *p);
+mcp_roles *mcp_pool_roles(apr_pool_t *p);
+
+/* ------------------------------------------------------------------ */
+/* Services                                                             */
+/* ------------------------------------------------------------------ */
+
+/* mcp_keys.c */
+int mcp_keys_init(apr_pool_t *pconf, server_rec *s);
+const mcp_jwt_key *mcp_signing_key(server_rec *s);
+const mcp_jwt_key *const *mcp_key_ring(server_rec *s, apr_size_t *n);
+/* The JWK Set of the ring, rendered once. */
+void mcp_jwks(server_rec *s, const char **json, apr_size_t *len,
+              const char **etag);
+/* An HMAC-SHA-256 under a secret derived from the signing key: the same
+ * in every process of every restart.  Returns 0 or -1. */
+int mcp_keys_mac(server_rec *s, const char *msg, unsigned char mac[32]);
+
+/* mcp_mint.c */
 typedef struct {
     const char *token;
     const char *jti;
@@ -151,63 +292,16 @@ typedef struct {
     mcp_roles *authorities;
 } mcp_minted;
 
-/* mcp_handler.c: routing, the token endpoint, minting */
-int mcp_handler(request_rec *r);
-void mcp_unset_header_variants(request_rec *r, const char *name);
-int mcp_send_error(request_rec *r, int status, const char *code,
-                   const char *message);
-int mcp_method_not_allowed(request_rec *r);
-cJSON *mcp_pool_json(apr_pool_t *p, cJSON *json);
-mcp_token_request *mcp_pool_token_request(apr_pool_t *p);
-const char *mcp_public_origin(request_rec *r);
-mcp_roles *mcp_user_roles(request_rec *r, const mcp_dir_conf *dconf);
-apr_int64_t mcp_max_lifetime(const mcp_dir_conf *dconf);
-const mcp_jwt_key *mcp_signing_key(request_rec *r);
-int mcp_mint(request_rec *r, const mcp_dir_conf *dconf,
-             const mcp_token_request *req, mcp_minted *minted,
-             const char **code, const char **message);
-
-/* mcp_page.c: the page, its assets, the form post, the JWK Set */
-int mcp_handle_page(request_rec *r, const mcp_dir_conf *dconf,
-                    const char *base);
-int mcp_handle_asset(request_rec *r, const char *name);
-int mcp_handle_token_form(request_rec *r, const mcp_dir_conf *dconf,
-                          const char *body, apr_size_t len);
-int mcp_handle_jwks(request_rec *r);
-int mcp_form_refusal(request_rec *r, const mcp_dir_conf *dconf, int status,
-                     const char *msg);
-int mcp_login_handler(request_rec *r);
-int mcp_pages_init(apr_pool_t *pconf, server_rec *s);
-const char *mcp_endpoint_url(request_rec *r);
-
-/* mod_mcp_credentials.c */
-const mcp_jwt_key *const *mcp_key_ring(server_rec *s, apr_size_t *n);
-
-/* mcp_bearer.c */
-int mcp_is_bearer_request(request_rec *r);
-void mcp_bearer_child_init(apr_pool_t *pchild, server_rec *s);
-void mcp_bearer_register_hooks(apr_pool_t *p);
-const char *mcp_resource_metadata_url(request_rec *r);
-const char *mcp_set_cors_origins(cmd_parms *cmd, void *dirconf,
-                                 const char *arg);
-
-/* mcp_revocation.c */
-typedef enum {
-    MCP_NOT_REVOKED,
-    MCP_REVOKED,
-    MCP_REVOCATION_UNAVAILABLE  /* the file changed and cannot be read */
-} mcp_revocation_answer;
-const char *mcp_set_revoked_tokens(cmd_parms *cmd, void *dummy,
-                                   const char *arg);
-void mcp_revocation_post_config(apr_pool_t *ptemp, server_rec *s);
-int mcp_revocation_monitor(apr_pool_t *pconf, server_rec *s);
-void mcp_revocation_child_init(apr_pool_t *pchild, server_rec *s);
-mcp_revocation_answer mcp_revocation_check(request_rec *r, const char *jti,
-                                           const char *sub, apr_int64_t iat);
+/* The signed-in user's roles from the operator's sources and rules, once
+ * a request.  NULL when out of memory. */
+mcp_roles *mcp_user_roles(request_rec *r);
+/* Mints for the request's user.  Returns OK with *minted filled, or the
+ * status to answer: 400, 429 or 503 with *code and *message for the
+ * client, or 500 (logged). */
+int mcp_mint(request_rec *r, const mcp_token_request *req,
+             mcp_minted *minted, const char **code, const char **message);
 
 /* mcp_ratelimit.c */
-const char *mcp_set_mint_rate(cmd_parms *cmd, void *dirconf, const char *arg);
-const char *mcp_set_rate_cache(cmd_parms *cmd, void *dummy, const char *arg);
 int mcp_ratelimit_pre_config(apr_pool_t *pconf);
 int mcp_ratelimit_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                               server_rec *s);
@@ -215,7 +309,42 @@ void mcp_ratelimit_child_init(apr_pool_t *pchild, server_rec *s);
 /* Counts one mint for the request's user.  Returns OK (*wait 0), OK with
  * *wait the seconds until the user may mint again, or
  * HTTP_SERVICE_UNAVAILABLE when the count cannot be kept (logged). */
-int mcp_ratelimit_take(request_rec *r, const mcp_dir_conf *dconf,
-                       apr_int64_t *wait);
+int mcp_ratelimit_take(request_rec *r, apr_int64_t *wait);
+
+/* mcp_revocation.c */
+typedef enum {
+    MCP_NOT_REVOKED,
+    MCP_REVOKED,
+    MCP_REVOCATION_UNAVAILABLE  /* the file changed and cannot be read */
+} mcp_revocation_answer;
+void mcp_revocation_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                                server_rec *s);
+int mcp_revocation_monitor(apr_pool_t *pconf, server_rec *s);
+void mcp_revocation_child_init(apr_pool_t *pchild, server_rec *s);
+mcp_revocation_answer mcp_revocation_check(request_rec *r, const char *jti,
+                                           const char *sub, apr_int64_t iat);
+
+/* ------------------------------------------------------------------ */
+/* Fronts                                                               */
+/* ------------------------------------------------------------------ */
+
+/* mcp_endpoint.c: the "mcp-credentials" handler */
+int mcp_handler(request_rec *r);
+
+/* mcp_page.c */
+int mcp_pages_init(apr_pool_t *pconf, server_rec *s);
+int mcp_handle_page(request_rec *r);
+int mcp_handle_asset(request_rec *r, const char *name);
+int mcp_handle_token_form(request_rec *r, const char *body, apr_size_t len);
+int mcp_form_refusal(request_rec *r, int status, const char *msg);
+int mcp_login_handler(request_rec *r);
+
+/* mcp_bearer.c */
+void mcp_bearer_child_init(apr_pool_t *pchild, server_rec *s);
+void mcp_bearer_register_hooks(apr_pool_t *p);
+
+/* mcp_metadata.c */
+int mcp_metadata_init(apr_pool_t *pconf, server_rec *s);
+int mcp_metadata_handler(request_rec *r, int lookup_uri);
 
 #endif /* MCP_MODULE_H */

@@ -1,15 +1,17 @@
 /*
  * The credentials page: templates compiled at configuration time, the
  * page and its static assets, the form post of the page without
- * JavaScript (with its CSRF token), and the JWK Set.
+ * JavaScript (with its CSRF token), and the login page of httpd's form
+ * login.
  */
 
 #include "mcp_module.h"
 #include "mcp_embedded.h"
 
 #include "apr_buckets.h"
-#include "apr_file_io.h"
 #include "util_script.h"
+
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -59,28 +61,16 @@ static const char *template_bytes(apr_pool_t *p, const char *dir,
     const mcp_embedded_file *f;
     if (dir) {
         const char *path = apr_pstrcat(p, dir, "/", name, NULL);
-        apr_finfo_t fi;
-        apr_file_t *fd;
-        char *buf;
-        apr_size_t n;
-        if (apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE, p) ==
-            APR_SUCCESS) {
-            if (fi.filetype != APR_REG || fi.size > MAX_TEMPLATE_FILE)
-                return apr_psprintf(p, "'%s' is not a regular file under "
-                                       "1 MiB", path);
-            if (apr_file_open(&fd, path, APR_READ | APR_BINARY, 0, p) !=
-                APR_SUCCESS)
-                return apr_psprintf(p, "cannot read '%s'", path);
-            n = (apr_size_t)fi.size;
-            buf = apr_palloc(p, n + 1);
-            if (apr_file_read_full(fd, buf, n, &n) != APR_SUCCESS) {
-                apr_file_close(fd);
-                return apr_psprintf(p, "cannot read '%s'", path);
-            }
-            apr_file_close(fd);
-            buf[n] = '\0';
-            *data = buf;
+        char *text, err[512];
+        size_t n;
+        /* A file the directory lacks keeps the built-in copy. */
+        if (access(path, F_OK) == 0) {
+            if (mcp_file_read(path, "template", MAX_TEMPLATE_FILE, 1, &text,
+                              &n, NULL, err, sizeof(err)) != 0)
+                return apr_pstrdup(p, err);
+            *data = apr_pstrmemdup(p, text, n);
             *len = n;
+            mcp_file_free(text, n);
             return NULL;
         }
     }
@@ -191,17 +181,12 @@ static const mcp_asset *find_asset(const struct mcp_pages *pages,
  * and to an hour. */
 static const char *csrf_for(request_rec *r, apr_int64_t window)
 {
-    const mcp_jwt_key *key = mcp_signing_key(r);
     unsigned char mac[32];
     char b64[48];
-    const char *msg;
+    const char *msg = apr_psprintf(r->pool, "csrf|%" APR_INT64_T_FMT "|%s",
+                                   window, r->user);
 
-    if (!key)
-        return NULL;
-    msg = apr_psprintf(r->pool, "csrf|%" APR_INT64_T_FMT "|%s", window,
-                       r->user);
-    if (mcp_jwt_key_hmac(key, (const unsigned char *)msg, strlen(msg), mac) !=
-        0)
+    if (mcp_keys_mac(r->server, msg, mac) != 0)
         return NULL;
     mcp_b64url_encode(mac, sizeof(mac), b64);
     return apr_psprintf(r->pool, "%" APR_INT64_T_FMT ".%s", window, b64);
@@ -245,7 +230,8 @@ static const char *asset_url(request_rec *r, const struct mcp_pages *pages,
                        NULL);
 }
 
-const char *mcp_endpoint_url(request_rec *r)
+/* The MCP URL the client configurations name. */
+static const char *mcp_url(request_rec *r)
 {
     mcp_server_conf *sconf = mcp_server_config(r->server);
     if (sconf->mcp_endpoint)
@@ -254,8 +240,7 @@ const char *mcp_endpoint_url(request_rec *r)
 }
 
 /* The data every rendering of the page starts from. */
-static cJSON *page_data(request_rec *r, const mcp_dir_conf *dconf,
-                        const char *base, const mcp_roles *roles)
+static cJSON *page_data(request_rec *r, const mcp_roles *roles)
 {
     static const struct {
         const char *label;
@@ -265,7 +250,8 @@ static cJSON *page_data(request_rec *r, const mcp_dir_conf *dconf,
                    {"60 days", "P60D", 60}, {"90 days", "P90D", 90},
                    {"1 year", "P365D", 365}};
     mcp_server_conf *sconf = mcp_server_config(r->server);
-    apr_int64_t max = mcp_max_lifetime(dconf);
+    const char *base = mcp_request_get(r)->base;
+    apr_int64_t max = mcp_dir_config(r)->max_lifetime;
     cJSON *data = mcp_pool_json(r->pool, cJSON_CreateObject()), *list, *item;
     char iso[48], words[64];
     int checked = 0;
@@ -281,7 +267,7 @@ static cJSON *page_data(request_rec *r, const mcp_dir_conf *dconf,
                             asset_url(r, sconf->pages, base, "page.css"));
     cJSON_AddStringToObject(data, "jsUrl",
                             asset_url(r, sconf->pages, base, "page.js"));
-    cJSON_AddStringToObject(data, "mcpUrl", mcp_endpoint_url(r));
+    cJSON_AddStringToObject(data, "mcpUrl", mcp_url(r));
     cJSON_AddStringToObject(data, "issuer", sconf->issuer);
     cJSON_AddStringToObject(data, "csrf",
                             csrf_for(r, apr_time_sec(apr_time_now()) /
@@ -355,29 +341,26 @@ static int render(request_rec *r, int status, const mcp_tpl *tpl,
     return OK;
 }
 
-int mcp_handle_page(request_rec *r, const mcp_dir_conf *dconf,
-                    const char *base)
+int mcp_handle_page(request_rec *r)
 {
     mcp_server_conf *sconf = mcp_server_config(r->server);
-    mcp_roles *roles = mcp_user_roles(r, dconf);
+    mcp_roles *roles = mcp_user_roles(r);
     cJSON *data;
 
     if (!roles)
         return HTTP_INTERNAL_SERVER_ERROR;
-    data = page_data(r, dconf, base, roles);
+    data = page_data(r, roles);
     if (!data)
         return HTTP_INTERNAL_SERVER_ERROR;
     return render(r, HTTP_OK, sconf->pages->page, data);
 }
 
 /* The page again, with an error next to the form. */
-static int page_with_error(request_rec *r, const mcp_dir_conf *dconf,
-                           int status, const char *field, const char *msg)
+static int page_with_error(request_rec *r, int status, const char *field,
+                           const char *msg)
 {
     mcp_server_conf *sconf = mcp_server_config(r->server);
-    const char *base = apr_table_get(r->notes, "mcp-base");
-    cJSON *data = page_data(r, dconf, base ? base : "",
-                            mcp_user_roles(r, dconf));
+    cJSON *data = page_data(r, mcp_user_roles(r));
     cJSON *error;
     if (!data)
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -389,14 +372,12 @@ static int page_with_error(request_rec *r, const mcp_dir_conf *dconf,
 
 /* A refused form post answers with the page, not JSON: the person
  * behind it has a browser without JavaScript. */
-int mcp_form_refusal(request_rec *r, const mcp_dir_conf *dconf, int status,
-                     const char *msg)
+int mcp_form_refusal(request_rec *r, int status, const char *msg)
 {
-    return page_with_error(r, dconf, status, "csrf", msg);
+    return page_with_error(r, status, "csrf", msg);
 }
 
-int mcp_handle_token_form(request_rec *r, const mcp_dir_conf *dconf,
-                          const char *body, apr_size_t len)
+int mcp_handle_token_form(request_rec *r, const char *body, apr_size_t len)
 {
     mcp_server_conf *sconf = mcp_server_config(r->server);
     mcp_token_request *req = mcp_pool_token_request(r->pool);
@@ -405,7 +386,6 @@ int mcp_handle_token_form(request_rec *r, const mcp_dir_conf *dconf,
     mcp_treq_status st;
     cJSON *data, *result;
     char msg[256], when[32];
-    const char *base = apr_table_get(r->notes, "mcp-base");
     int rc;
 
     st = mcp_token_request_parse_form(body, len, req, msg, sizeof(msg));
@@ -414,16 +394,16 @@ int mcp_handle_token_form(request_rec *r, const mcp_dir_conf *dconf,
     /* The CSRF token first: a forged post learns nothing, not even which
      * field it got wrong. */
     if (!csrf_valid(r, req->csrf))
-        return page_with_error(r, dconf, HTTP_FORBIDDEN, "csrf",
+        return page_with_error(r, HTTP_FORBIDDEN, "csrf",
                                "The form has expired or did not come from "
                                "this page. Reload the page and try again.");
     if (st != MCP_TREQ_OK)
-        return page_with_error(r, dconf, HTTP_BAD_REQUEST, "lifetime", msg);
+        return page_with_error(r, HTTP_BAD_REQUEST, "lifetime", msg);
 
-    rc = mcp_mint(r, dconf, req, &minted, &code, &message);
+    rc = mcp_mint(r, req, &minted, &code, &message);
     if (rc == HTTP_BAD_REQUEST || rc == HTTP_TOO_MANY_REQUESTS ||
         rc == HTTP_SERVICE_UNAVAILABLE)
-        return page_with_error(r, dconf, rc,
+        return page_with_error(r, rc,
                                strcmp(code, "invalid_authorities")
                                    ? "lifetime"
                                    : "authorities",
@@ -431,7 +411,7 @@ int mcp_handle_token_form(request_rec *r, const mcp_dir_conf *dconf,
     if (rc != OK)
         return rc;
 
-    data = page_data(r, dconf, base ? base : "", mcp_user_roles(r, dconf));
+    data = page_data(r, mcp_user_roles(r));
     if (!data)
         return HTTP_INTERNAL_SERVER_ERROR;
     result = cJSON_AddObjectToObject(data, "result");
@@ -441,7 +421,7 @@ int mcp_handle_token_form(request_rec *r, const mcp_dir_conf *dconf,
     cJSON_AddStringToObject(result, "expiresAt", when);
     {
         mcp_client_configs cfg;
-        if (mcp_client_configs_build(mcp_endpoint_url(r), minted.token,
+        if (mcp_client_configs_build(mcp_url(r), minted.token,
                                      &cfg) == 0) {
             cJSON_AddStringToObject(result, "claudeDesktop",
                                     cfg.claude_desktop);
@@ -486,9 +466,7 @@ int mcp_login_handler(request_rec *r)
     if (!r->handler || strcmp(r->handler, MCP_LOGIN_HANDLER))
         return DECLINED;
     sconf = mcp_server_config(r->server);
-    apr_table_setn(r->err_headers_out, "X-Content-Type-Options", "nosniff");
-    apr_table_setn(r->err_headers_out, "Referrer-Policy", "no-referrer");
-    apr_table_setn(r->err_headers_out, "X-Frame-Options", "DENY");
+    mcp_security_headers(r, NULL, 0);
     assets = strstr(r->uri, "/assets/");
     if (assets)
         return mcp_handle_asset(r, assets + 8);
@@ -518,7 +496,7 @@ int mcp_login_handler(request_rec *r)
 }
 
 /* ------------------------------------------------------------------ */
-/* Assets and the JWK Set                                               */
+/* Assets                                                               */
 /* ------------------------------------------------------------------ */
 
 int mcp_handle_asset(request_rec *r, const char *name)
@@ -536,34 +514,5 @@ int mcp_handle_asset(request_rec *r, const char *name)
     apr_table_setn(r->headers_out, "Cache-Control",
                    hashed ? "public, max-age=31536000, immutable"
                           : "no-cache");
-    apr_table_setn(r->headers_out, "ETag", a->etag);
-    ap_set_content_type(r, a->type);
-    if (ap_meets_conditions(r) == HTTP_NOT_MODIFIED)
-        return HTTP_NOT_MODIFIED;
-    ap_set_content_length(r, a->len);
-    if (!r->header_only)
-        ap_rwrite(a->data, (int)a->len, r);
-    return OK;
-}
-
-int mcp_handle_jwks(request_rec *r)
-{
-    const mcp_jwt_key *const *ring;
-    apr_size_t n;
-    char *json;
-
-    if (r->method_number != M_GET)
-        return mcp_method_not_allowed(r);
-    ring = mcp_key_ring(r->server, &n);
-    json = mcp_jwt_jwks_json(ring, n);
-    if (!json)
-        return HTTP_INTERNAL_SERVER_ERROR;
-    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
-    apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", "*");
-    ap_set_content_type(r, "application/jwk-set+json");
-    ap_set_content_length(r, strlen(json));
-    if (!r->header_only)
-        ap_rwrite(json, (int)strlen(json), r);
-    free(json);
-    return OK;
+    return mcp_send_bytes(r, a->type, a->data, a->len, a->etag);
 }

@@ -15,7 +15,6 @@
 #include "rate.h"
 
 #define MUTEX_ID "mcp-credentials-rate"
-#define DEFAULT_CACHE "shmcb"
 /* The socache namespace: memcache and redis take at most 14 characters. */
 #define CACHE_NAMESPACE "mcp-cred"
 /* What a client is told to wait when the counter cannot be kept. */
@@ -35,60 +34,6 @@ static struct {
     ap_socache_instance_t *instance;
     apr_global_mutex_t *mutex;
 } cache;
-
-const char *mcp_set_mint_rate(cmd_parms *cmd, void *dirconf, const char *arg)
-{
-    mcp_dir_conf *conf = dirconf;
-    const char *slash = ap_strchr_c(arg, '/');
-    char *end;
-    apr_int64_t n, period;
-    const char *err;
-
-    if (!strcasecmp(arg, "off")) {
-        conf->mint_rate = 0;
-        conf->mint_scope = NULL;
-        conf->mint_rate_set = 1;
-        return NULL;
-    }
-    if (!slash)
-        return apr_psprintf(cmd->pool,
-                            "%s: '%s' is not N/PERIOD (e.g. 10/1h) or off",
-                            cmd->cmd->name, arg);
-    n = apr_strtoi64(arg, &end, 10);
-    if (end != slash || n < 1 || n > 1000000)
-        return apr_psprintf(cmd->pool,
-                            "%s: the count in '%s' must be from 1 to 1000000",
-                            cmd->cmd->name, arg);
-    err = mcp_parse_max_lifetime(cmd->pool, cmd->cmd->name, slash + 1,
-                                 &period);
-    if (err)
-        return err;
-    if (period > 86400 * 7)
-        return apr_psprintf(cmd->pool, "%s: the period is at most 7 days",
-                            cmd->cmd->name);
-    conf->mint_rate = (int)n;
-    conf->mint_period = period;
-    /* The directive's own place: locations that inherit it share one
-     * counter, and a location with a limit of its own counts apart. */
-    conf->mint_scope = apr_psprintf(cmd->pool, "%s:%d",
-                                    cmd->directive->filename,
-                                    cmd->directive->line_num);
-    conf->mint_rate_set = 1;
-    return NULL;
-}
-
-const char *mcp_set_rate_cache(cmd_parms *cmd, void *dummy, const char *arg)
-{
-    mcp_server_conf *conf = mcp_server_config(cmd->server);
-    (void)dummy;
-    if (cmd->server->is_virtual)
-        return apr_psprintf(cmd->pool,
-                            "%s: one cache serves every server: set it in "
-                            "the main server",
-                            cmd->cmd->name);
-    conf->rate_cache = arg;
-    return NULL;
-}
 
 int mcp_ratelimit_pre_config(apr_pool_t *pconf)
 {
@@ -113,7 +58,7 @@ int mcp_ratelimit_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     static const struct ap_socache_hints hints = {MCP_RATE_KEY_LEN,
                                                   MCP_RATE_RECORD_LEN, 60};
     mcp_server_conf *conf = mcp_server_config(s);
-    const char *spec = conf->rate_cache ? conf->rate_cache : DEFAULT_CACHE;
+    const char *spec = conf->rate_cache;
     const char *sep = ap_strchr_c(spec, ':');
     const char *name = sep ? apr_pstrmemdup(ptemp, spec, sep - spec) : spec;
     const char *err;
@@ -122,12 +67,12 @@ int mcp_ratelimit_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     /* The first run of post_config only checks the configuration. */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
         return OK;
-    if (conf->rate_cache && !strcasecmp(conf->rate_cache, "none"))
+    if (!strcasecmp(spec, "none"))
         return OK;
     cache.provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
                                         AP_SOCACHE_PROVIDER_VERSION);
     if (!cache.provider) {
-        if (conf->rate_cache) {
+        if (conf->rate_cache_set) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                          "MCPCredentialsRateCache: no socache provider '%s' "
                          "(LoadModule mod_socache_%s)",
@@ -188,12 +133,11 @@ static int unavailable(request_rec *r, apr_status_t rv, const char *what)
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
-int mcp_ratelimit_take(request_rec *r, const mcp_dir_conf *dconf,
-                       apr_int64_t *wait)
+int mcp_ratelimit_take(request_rec *r, apr_int64_t *wait)
 {
-    int limit = dconf->mint_rate_set ? dconf->mint_rate : MCP_DEFAULT_RATE;
-    apr_int64_t period =
-        dconf->mint_rate_set ? dconf->mint_period : MCP_DEFAULT_RATE_PERIOD;
+    const mcp_mint_rate *rate = &mcp_dir_config(r)->mint_rate;
+    int limit = rate->n;
+    apr_int64_t period = rate->period;
     apr_int64_t now = apr_time_sec(apr_time_now());
     unsigned char key[MCP_RATE_KEY_LEN], rec[MCP_RATE_RECORD_LEN];
     unsigned int len = sizeof(rec);
@@ -211,7 +155,7 @@ int mcp_ratelimit_take(request_rec *r, const mcp_dir_conf *dconf,
      * numbers) and whom it counts: a digest, whatever the lengths. */
     parts[0] = r->server->server_hostname;
     parts[1] = apr_psprintf(r->pool, "%u", (unsigned)r->server->port);
-    parts[2] = dconf->mint_rate_set ? dconf->mint_scope : "default";
+    parts[2] = rate->scope;
     parts[3] = apr_psprintf(r->pool, "%d/%" APR_INT64_T_FMT, limit, period);
     parts[4] = r->user;
     if (mcp_rate_key(parts, 5, key) != 0)

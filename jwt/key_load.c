@@ -23,8 +23,9 @@
 #include <openssl/err.h>
 
 #include "jwt_internal.h"
+#include "file.h"
 
-#define MAX_KEY_FILE_SIZE ((off_t)1 << 20) /* 1 MiB */
+#define MAX_KEY_FILE_SIZE ((size_t)1 << 20) /* 1 MiB */
 #define MAX_PEM_LABEL_LEN 64
 
 static const char inline_spec_prefix[] = "base64:";
@@ -297,110 +298,6 @@ int mcp_jwt_key_from_text(const char *text, size_t len, mcp_jwt_key **out,
     return 0;
 }
 
-static int refuse_open_error(const char *path, int error, char *err,
-                             size_t errlen)
-{
-    const char *why;
-
-    switch (error) {
-    case ENOENT:
-        why = "does not exist";
-        break;
-    case EACCES:
-    case EPERM:
-        why = "is unreadable (permission denied)";
-        break;
-    case ENOTDIR:
-        why = "has a path component that is not a directory";
-        break;
-    case ELOOP:
-        why = "has too many levels of symbolic links";
-        break;
-    case ENAMETOOLONG:
-        why = "is a path that is too long";
-        break;
-    default:
-        return mcp_jwt_fail(err, errlen,
-                            "key file '%s' cannot be opened (errno %d)", path,
-                            error);
-    }
-    return mcp_jwt_fail(err, errlen, "key file '%s' %s", path, why);
-}
-
-/* Reads the whole file into a buffer the caller wipes and frees. */
-static int read_key_file(const char *path, char **content, size_t *len,
-                         char *err, size_t errlen)
-{
-    struct stat st;
-    char *buf;
-    size_t size, total = 0;
-    int fd;
-
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer; fstat on the
-     * open descriptor then refuses anything but a regular file. */
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0)
-        return refuse_open_error(path, errno, err, errlen);
-    if (fstat(fd, &st) != 0) {
-        close(fd);
-        return mcp_jwt_fail(err, errlen, "key file '%s' cannot be examined",
-                            path);
-    }
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        return mcp_jwt_fail(err, errlen,
-                            "key file '%s' is a directory, not a file", path);
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return mcp_jwt_fail(err, errlen, "key file '%s' is not a regular file",
-                            path);
-    }
-    if (st.st_size == 0) {
-        close(fd);
-        return mcp_jwt_fail(err, errlen, "key file '%s' is empty", path);
-    }
-    if (st.st_size > MAX_KEY_FILE_SIZE) {
-        close(fd);
-        return mcp_jwt_fail(err, errlen,
-                            "key file '%s' is too large (over 1 MiB); a key "
-                            "is a few kilobytes",
-                            path);
-    }
-    /* One spare byte shows whether the file grew after fstat. */
-    size = (size_t)st.st_size + 1;
-    buf = malloc(size);
-    if (!buf) {
-        close(fd);
-        return mcp_jwt_fail(err, errlen, "out of memory");
-    }
-    while (total < size) {
-        ssize_t n = read(fd, buf + total, size - total);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int error = errno;
-            close(fd);
-            OPENSSL_clear_free(buf, size);
-            return mcp_jwt_fail(err, errlen,
-                                "key file '%s' is unreadable (errno %d)", path,
-                                error);
-        }
-        if (n == 0)
-            break;
-        total += (size_t)n;
-    }
-    close(fd);
-    if (total == 0 || total == size) {
-        OPENSSL_clear_free(buf, size);
-        return mcp_jwt_fail(err, errlen, "key file '%s' %s", path,
-                            total ? "changed while being read" : "is empty");
-    }
-    *content = buf;
-    *len = total;
-    return 0;
-}
-
 int mcp_jwt_key_from_file(const char *path, mcp_jwt_key **out, char *err,
                           size_t errlen)
 {
@@ -411,10 +308,11 @@ int mcp_jwt_key_from_file(const char *path, mcp_jwt_key **out, char *err,
     *out = NULL;
     if (!path || !*path)
         return mcp_jwt_fail(err, errlen, "no key file given");
-    if (read_key_file(path, &content, &len, err, errlen) != 0)
+    if (mcp_file_read(path, "key file", MAX_KEY_FILE_SIZE, 0, &content, &len,
+                      NULL, err, errlen) != 0)
         return -1;
     rc = load_key_text(content, len, out, predicate, sizeof(predicate));
-    OPENSSL_clear_free(content, len);
+    mcp_file_free(content, len);
     if (rc != 0)
         return mcp_jwt_fail(err, errlen, "key file '%s' %s", path, predicate);
     return 0;

@@ -8,6 +8,7 @@
  * revoked token through without anyone noticing.
  */
 #include "revocation.h"
+#include "hex.h"
 #include "message.h"
 #include "timefmt.h"
 #include "utf8.h"
@@ -47,16 +48,6 @@ static int is_control(unsigned char c)
     return c < 0x20 || c == 0x7f;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static int push_jti(mcp_revocation *list, const char *jti)
 {
@@ -98,8 +89,8 @@ static const char *decode_name(char *s, size_t n)
         int c = (unsigned char)s[r];
         if (c == '%') {
             int hi, lo;
-            if (n - r < 3 || (hi = hex_value(s[r + 1])) < 0 ||
-                (lo = hex_value(s[r + 2])) < 0)
+            if (n - r < 3 || (hi = mcp_hex_value(s[r + 1])) < 0 ||
+                (lo = mcp_hex_value(s[r + 2])) < 0)
                 return "a '%' in the user name is not followed by two hex "
                        "digits";
             c = hi * 16 + lo;
@@ -355,4 +346,24 @@ void mcp_revocation_escape_sub(const char *name, char *out)
         }
     }
     *out = '\0';
+}
+
+int mcp_revocation_load(const char *path, mcp_revocation **out,
+                        mcp_file_version *version, char *err, size_t errlen)
+{
+    char *text, msg[256];
+    size_t len;
+    int rc;
+
+    *out = NULL;
+    if (mcp_file_read(path, "revocation file", MCP_REVOCATION_MAX_FILE, 1,
+                      &text, &len, version, err, errlen) != 0)
+        return -1;
+    rc = mcp_revocation_parse(text, len, out, msg, sizeof(msg));
+    mcp_file_free(text, len);
+    if (rc != 0) {
+        mcp_message(err, errlen, "'%s': %s", path, msg);
+        return -1;
+    }
+    return 0;
 }

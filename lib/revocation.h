@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "file.h"
+
 /* Largest revocation file accepted, in bytes. */
 #define MCP_REVOCATION_MAX_FILE (8 * 1024 * 1024)
 
@@ -26,6 +28,14 @@ typedef struct mcp_revocation mcp_revocation;
  * number of the first bad line (no content of the line). */
 int mcp_revocation_parse(const char *text, size_t len, mcp_revocation **out,
                          char *err, size_t errlen);
+
+/* Reads the file at path (through lib/file.h's reader: a regular file of
+ * at most MCP_REVOCATION_MAX_FILE bytes) and parses it.  Returns 0 with
+ * the list and, when version is not NULL, the version of the file read;
+ * or -1 with a message in err that names the file and the problem. */
+int mcp_revocation_load(const char *path, mcp_revocation **out,
+                        mcp_file_version *version, char *err,
+                        size_t errlen);
 
 /* 1 when the token is revoked: its jti is listed, or its subject is listed
  * with a time at or after its iat. */

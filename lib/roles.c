@@ -3,6 +3,7 @@
  * and AuthGroupFile files read the way mod_authz_groupfile reads them.
  */
 #include "roles.h"
+#include "file.h"
 #include "message.h"
 #include "utf8.h"
 
@@ -424,93 +425,6 @@ static char *next_word(char **line)
     return start;
 }
 
-/* Reads the whole file, NUL-terminated, refusing what is not a regular
- * file of at most GROUPFILE_MAX_BYTES. */
-static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
-{
-    struct stat st;
-    char *buf = NULL, *nb;
-    size_t used = 0, cap = 0;
-    int fd;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        mcp_message(err, errlen, "cannot open group file '%s': %s", path,
-                strerror(errno));
-        return NULL;
-    }
-    if (fstat(fd, &st) != 0) {
-        mcp_message(err, errlen, "cannot read group file '%s': %s", path,
-                strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        mcp_message(err, errlen, "group file '%s' is a directory", path);
-        close(fd);
-        return NULL;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        mcp_message(err, errlen, "group file '%s' is not a regular file", path);
-        close(fd);
-        return NULL;
-    }
-    if ((uint64_t)st.st_size > GROUPFILE_MAX_BYTES)
-        goto too_large;
-    cap = (size_t)st.st_size + 1;
-    for (;;) {
-        ssize_t n;
-        /* room for one byte past the limit, to see that the file grew
-         * beyond it, and for the terminating NUL */
-        if (used + 1 >= cap) {
-            size_t ncap = cap * 2;
-            if (ncap > GROUPFILE_MAX_BYTES + 2)
-                ncap = GROUPFILE_MAX_BYTES + 2;
-            if (ncap <= cap)
-                goto too_large;
-            nb = realloc(buf, ncap);
-            if (nb == NULL)
-                goto no_memory;
-            buf = nb;
-            cap = ncap;
-        } else if (buf == NULL) {
-            buf = malloc(cap);
-            if (buf == NULL)
-                goto no_memory;
-        }
-        n = read(fd, buf + used, cap - used - 1);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            mcp_message(err, errlen, "cannot read group file '%s': %s", path,
-                    strerror(errno));
-            free(buf);
-            close(fd);
-            return NULL;
-        }
-        if (n == 0)
-            break;
-        used += (size_t)n;
-        if (used > GROUPFILE_MAX_BYTES)
-            goto too_large;
-    }
-    close(fd);
-    buf[used] = '\0';
-    *len = used;
-    return buf;
-
-too_large:
-    mcp_message(err, errlen, "group file '%s' is too large (over 16 MiB)", path);
-    free(buf);
-    close(fd);
-    return NULL;
-no_memory:
-    mcp_message(err, errlen, "group file '%s': out of memory", path);
-    free(buf);
-    close(fd);
-    return NULL;
-}
-
 /*
  * Cuts text into logical lines in place, as ap_cfg_getline() does: a
  * backslash at the end of a line joins the next one to it, leading and
@@ -576,8 +490,8 @@ int mcp_groupfile_load(const char *path, mcp_groupfile **out, char *err,
         mcp_message(err, errlen, "group file '%s': out of memory", path);
         return -1;
     }
-    gf->text = read_file(path, &len, err, errlen);
-    if (gf->text == NULL) {
+    if (mcp_file_read(path, "group file", GROUPFILE_MAX_BYTES, 1, &gf->text,
+                      &len, NULL, err, errlen) != 0) {
         free(gf);
         return -1;
     }

@@ -5,6 +5,7 @@
  * default lifetime.
  */
 #include "token_request.h"
+#include "hex.h"
 #include "message.h"
 
 #include <stdio.h>
@@ -307,16 +308,6 @@ mcp_treq_status mcp_token_request_parse_json(const char *body, size_t len,
 /* HTML form                                                            */
 /* ------------------------------------------------------------------ */
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Decodes len bytes of a name or value into out (room for len + 1 bytes).
  * Returns the decoded length, or -1 for a bad escape or a NUL byte. */
@@ -332,8 +323,8 @@ static long form_decode(const char *s, size_t len, char *out)
             int hi, lo;
             if (len - i < 3)
                 return -1;
-            hi = hex_value(s[i + 1]);
-            lo = hex_value(s[i + 2]);
+            hi = mcp_hex_value(s[i + 1]);
+            lo = mcp_hex_value(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = (char)(hi * 16 + lo);
