@@ -132,7 +132,7 @@ test('a revocation file the workers cannot read: every token refused until it is
     await sleep(RECHECK_MS);
     await assertUnavailableEverywhere(other.token);
     await assertUnavailableEverywhere(revokedOne.token);
-    assertLoggedOncePerProcess(errorLogSince(logFrom), /MCPBearerRevokedTokens: cannot read '[^']+': /);
+    assertLoggedOncePerProcess(errorLogSince(logFrom), /MCPBearerRevokedTokens: revocation file '[^']+' is unreadable \(permission denied\)/);
     // Readable again (same content, same mtime): it is picked up.
     fs.chmodSync(env.revoked, 0o644);
     await sleep(RECHECK_MS);
@@ -179,7 +179,7 @@ test('a directory in place of the revocation file: every token refused until the
     await sleep(RECHECK_MS);
     await assertUnavailableEverywhere(token);
     await assertUnavailableEverywhere(revokedOne.token);
-    assertLoggedOncePerProcess(errorLogSince(logFrom));
+    assertLoggedOncePerProcess(errorLogSince(logFrom), /MCPBearerRevokedTokens: revocation file '[^']+' is a directory/);
     await restore(good, state);
     await assertAcceptedEverywhere(token, 'the file is back');
     await assertRevokedEverywhere(revokedOne.token);
@@ -195,7 +195,7 @@ test('a deleted revocation file: every token refused until the file is back', as
     await sleep(RECHECK_MS);
     await assertUnavailableEverywhere(token);
     await assertUnavailableEverywhere(revokedOne.token);
-    assertLoggedOncePerProcess(errorLogSince(logFrom), /MCPBearerRevokedTokens: cannot read '[^']+': /);
+    assertLoggedOncePerProcess(errorLogSince(logFrom), /MCPBearerRevokedTokens: revocation file '[^']+' does not exist/);
     await restore(good, state);
     await assertAcceptedEverywhere(token, 'the file is back');
     await assertRevokedEverywhere(revokedOne.token);
