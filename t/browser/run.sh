@@ -227,7 +227,7 @@ fi
 
 start=$(date +%s)
 set +e
-timeout --kill-after=10 180 node --test --test-concurrency=2 --test-timeout=60000 \
+timeout --kill-after=10 300 node --test --test-concurrency=2 --test-timeout=120000 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$TMP/tap.txt" \
     "${files[@]}"
