@@ -16,18 +16,10 @@
 //   MCP_SERVER_PORT=9091 node scripts/demo-mcp-server.mjs
 // prints "listening <port>" once it accepts connections.
 
-import http from 'node:http';
 import crypto from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { z } from 'zod';
-
-const port = Number(process.env.MCP_SERVER_PORT);
-if (!Number.isInteger(port) || port <= 0) {
-    console.error('demo-mcp-server: set MCP_SERVER_PORT');
-    process.exit(2);
-}
+import { serveMcp } from './mcp-backend.mjs';
 
 // The identity httpd passed; a request without it never got past httpd's
 // guard, so it is nobody (the server listens on loopback only).
@@ -82,76 +74,4 @@ function newServer(headers) {
     return server;
 }
 
-const sseSessions = new Map();
-
-function send(res, status, text, headers = {}) {
-    res.writeHead(status, { 'content-type': 'text/plain', ...headers });
-    res.end(text);
-}
-
-async function handle(req, res) {
-    const url = new URL(req.url, 'http://127.0.0.1');
-    const path = url.pathname;
-
-    if (path === '/mcp') {
-        if (req.method !== 'POST') {
-            send(res, 405, 'stateless server: POST only', { allow: 'POST' });
-            return;
-        }
-        const server = newServer(req.headers);
-        const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-        res.on('close', () => {
-            transport.close();
-            server.close();
-        });
-        await server.connect(transport);
-        await transport.handleRequest(req, res);
-        return;
-    }
-
-    if (path === '/sse' && req.method === 'GET') {
-        const server = newServer(req.headers);
-        const transport = new SSEServerTransport('/messages', res);
-        sseSessions.set(transport.sessionId, transport);
-        res.on('close', () => {
-            sseSessions.delete(transport.sessionId);
-            server.close();
-        });
-        await server.connect(transport);
-        return;
-    }
-
-    if (path === '/messages' && req.method === 'POST') {
-        const transport = sseSessions.get(url.searchParams.get('sessionId') ?? '');
-        if (!transport) {
-            send(res, 404, 'no such session');
-            return;
-        }
-        await transport.handlePostMessage(req, res);
-        return;
-    }
-
-    send(res, 404, 'not found');
-}
-
-const httpServer = http.createServer((req, res) => {
-    handle(req, res).catch((err) => {
-        console.error('demo-mcp-server:', err);
-        if (!res.headersSent)
-            send(res, 500, 'internal error');
-        else
-            res.end();
-    });
-});
-
-httpServer.listen(port, '127.0.0.1', () => {
-    console.log(`listening ${port}`);
-});
-
-for (const sig of ['SIGTERM', 'SIGINT']) {
-    process.on(sig, () => {
-        httpServer.closeAllConnections?.();
-        httpServer.close(() => process.exit(0));
-        setTimeout(() => process.exit(0), 500).unref();
-    });
-}
+serveMcp('demo-mcp-server', newServer);

@@ -10,17 +10,9 @@
 // It prints "listening <port>" on stdout once it accepts connections.
 // zod is the SDK's own dependency (installed from the lock file with it).
 
-import http from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { z } from 'zod';
-
-const port = Number(process.env.MCP_SERVER_PORT);
-if (!Number.isInteger(port) || port <= 0) {
-    console.error('mcp-server: set MCP_SERVER_PORT');
-    process.exit(2);
-}
+import { serveMcp } from '../../scripts/mcp-backend.mjs';
 
 // One header as the backend saw it: a string, an array when it came more
 // than once, or null when it did not come at all.
@@ -58,92 +50,21 @@ function newServer() {
     return server;
 }
 
-// SSE sessions by id: the POST of a message finds its stream here.
-const sseSessions = new Map();
-
-function send(res, status, text, headers = {}) {
-    res.writeHead(status, { 'content-type': 'text/plain', ...headers });
-    res.end(text);
-}
-
-async function handle(req, res) {
-    const url = new URL(req.url, 'http://127.0.0.1');
-    const path = url.pathname;
-
-    // httpd answers CORS preflights itself and never forwards one: if one
-    // arrives anyway, it says so (the refusal tests look for this).
-    if (req.method === 'OPTIONS') {
-        res.writeHead(204, {
-            'access-control-allow-origin': req.headers.origin ?? '*',
-            'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
-            'access-control-allow-headers':
-                'authorization, content-type, mcp-session-id, mcp-protocol-version',
-            'x-backend-saw-user': req.headers['x-mcp-user'] ?? 'none',
-            'x-backend-path': path,
-        });
-        res.end();
-        return;
-    }
-
-    if (path === '/mcp' || path.startsWith('/mcp/')) {
-        if (req.method !== 'POST') {
-            send(res, 405, 'stateless server: POST only', { allow: 'POST' });
-            return;
-        }
-        const server = newServer();
-        const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-        res.on('close', () => {
-            transport.close();
-            server.close();
-        });
-        await server.connect(transport);
-        await transport.handleRequest(req, res);
-        return;
-    }
-
-    if (path === '/sse' && req.method === 'GET') {
-        const server = newServer();
-        const transport = new SSEServerTransport('/messages', res);
-        sseSessions.set(transport.sessionId, transport);
-        res.on('close', () => {
-            sseSessions.delete(transport.sessionId);
-            server.close();
-        });
-        await server.connect(transport);
-        return;
-    }
-
-    if (path === '/messages' && req.method === 'POST') {
-        const transport = sseSessions.get(url.searchParams.get('sessionId') ?? '');
-        if (!transport) {
-            send(res, 404, 'no such session');
-            return;
-        }
-        await transport.handlePostMessage(req, res);
-        return;
-    }
-
-    send(res, 404, 'not found');
-}
-
-const httpServer = http.createServer((req, res) => {
-    handle(req, res).catch((err) => {
-        console.error('mcp-server:', err);
-        if (!res.headersSent)
-            send(res, 500, 'internal error');
-        else
-            res.end();
+// httpd answers CORS preflights itself and never forwards one: if one
+// arrives anyway, it says so (the refusal tests look for this).
+function preflight(req, res, path) {
+    if (req.method !== 'OPTIONS')
+        return false;
+    res.writeHead(204, {
+        'access-control-allow-origin': req.headers.origin ?? '*',
+        'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+        'access-control-allow-headers':
+            'authorization, content-type, mcp-session-id, mcp-protocol-version',
+        'x-backend-saw-user': req.headers['x-mcp-user'] ?? 'none',
+        'x-backend-path': path,
     });
-});
-
-httpServer.listen(port, '127.0.0.1', () => {
-    console.log(`listening ${port}`);
-});
-
-for (const sig of ['SIGTERM', 'SIGINT']) {
-    process.on(sig, () => {
-        httpServer.closeAllConnections?.();
-        httpServer.close(() => process.exit(0));
-        setTimeout(() => process.exit(0), 500).unref();
-    });
+    res.end();
+    return true;
 }
+
+serveMcp('mcp-server', newServer, { before: preflight, mcpSubpaths: true });
