@@ -69,28 +69,34 @@ static apr_status_t roles_cleanup(void *roles)
     return APR_SUCCESS;
 }
 
-/* An empty role list whose memory the pool frees. */
-mcp_roles *mcp_pool_roles(apr_pool_t *p)
-{
-    mcp_roles *roles = apr_palloc(p, sizeof(*roles));
-    mcp_roles_init(roles);
-    apr_pool_cleanup_register(p, roles, roles_cleanup, apr_pool_cleanup_null);
-    return roles;
-}
-
 static apr_status_t token_request_cleanup(void *req)
 {
     mcp_token_request_clear(req);
     return APR_SUCCESS;
 }
 
+/* size bytes in the pool, whose contents cleanup frees with it. */
+static void *pool_owned(apr_pool_t *p, apr_size_t size,
+                        apr_status_t (*cleanup)(void *))
+{
+    void *o = apr_palloc(p, size);
+    apr_pool_cleanup_register(p, o, cleanup, apr_pool_cleanup_null);
+    return o;
+}
+
+/* An empty role list whose memory the pool frees. */
+mcp_roles *mcp_pool_roles(apr_pool_t *p)
+{
+    mcp_roles *roles = pool_owned(p, sizeof(*roles), roles_cleanup);
+    mcp_roles_init(roles);
+    return roles;
+}
+
 /* An empty token request whose strings the pool frees. */
 mcp_token_request *mcp_pool_token_request(apr_pool_t *p)
 {
-    mcp_token_request *req = apr_palloc(p, sizeof(*req));
+    mcp_token_request *req = pool_owned(p, sizeof(*req), token_request_cleanup);
     mcp_token_request_init(req);
-    apr_pool_cleanup_register(p, req, token_request_cleanup,
-                              apr_pool_cleanup_null);
     return req;
 }
 
