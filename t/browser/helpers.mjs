@@ -2,12 +2,9 @@
 // JWT decoding, time-zone arithmetic and the page watchers.
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { need as needEnv } from '../lib/common.mjs';
 
-function need(name) {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run t/browser/run.sh`);
-  return v;
-}
+const need = (name) => needEnv(name, 't/browser/run.sh');
 
 export const env = {
   origin: need('MCP_BROWSER_ORIGIN'),

@@ -9,13 +9,9 @@ import { chromium } from 'playwright-core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { need as needEnv, withTimeout } from '../lib/common.mjs';
 
-function need(name) {
-    const v = process.env[name];
-    if (!v)
-        throw new Error(`${name} is not set: run these tests through t/demo/run.sh`);
-    return v;
-}
+const need = (name) => needEnv(name, 't/demo/run.sh');
 
 export const env = {
     root: need('DEMO_ROOT'),
@@ -94,15 +90,7 @@ print(json.dumps(claims))
     return JSON.parse(out);
 }
 
-export function withTimeout(promise, ms, what) {
-    let timer;
-    return Promise.race([
-        promise,
-        new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-        }),
-    ]).finally(() => clearTimeout(timer));
-}
+export { withTimeout };
 
 // Runs a Claude Desktop server entry as Claude Desktop does: exactly its
 // command and args, with its env (plus PATH and a HOME of its own), from

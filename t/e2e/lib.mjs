@@ -12,13 +12,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { need as needEnv, withTimeout } from '../lib/common.mjs';
 
-function need(name) {
-    const v = process.env[name];
-    if (!v)
-        throw new Error(`${name} is not set: run these tests through t/e2e/run.sh`);
-    return v;
-}
+const need = (name) => needEnv(name, 't/e2e/run.sh');
 
 export const env = {
     base: need('E2E_BASE'),
@@ -280,15 +276,7 @@ export async function connectMcpRemote(transportMode, token, { extraArgs = [], s
     return client;
 }
 
-export function withTimeout(promise, ms, what) {
-    let timer;
-    return Promise.race([
-        promise,
-        new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-        }),
-    ]).finally(() => clearTimeout(timer));
-}
+export { withTimeout };
 
 export async function whoami(client) {
     const result = await client.callTool({ name: 'whoami', arguments: {} });
