@@ -243,3 +243,14 @@ int mcp_handler(request_rec *r)
         return send_to_login(r, dconf, ctx->base);
     return mcp_handle_page(r);
 }
+
+/* The page and its sub-paths are the handler's, never files: a base that
+ * maps to a directory (<Location />) must not be taken over by mod_dir's
+ * fixup, which would send it to the directory's index.html. */
+int mcp_endpoint_fixups(request_rec *r)
+{
+    if (r->handler && !strcmp(r->handler, MCP_HANDLER) &&
+        r->finfo.filetype == APR_DIR)
+        r->finfo.filetype = APR_NOFILE;
+    return DECLINED;
+}

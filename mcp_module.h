@@ -330,6 +330,7 @@ mcp_revocation_answer mcp_revocation_check(request_rec *r, const char *jti,
 
 /* mcp_endpoint.c: the "mcp-credentials" handler */
 int mcp_handler(request_rec *r);
+int mcp_endpoint_fixups(request_rec *r);
 
 /* mcp_page.c */
 int mcp_pages_init(apr_pool_t *pconf, server_rec *s);

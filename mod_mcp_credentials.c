@@ -193,6 +193,8 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_monitor(mcp_revocation_monitor, NULL, NULL, APR_HOOK_MIDDLE);
     /* The metadata documents are anonymous: served before access control. */
     ap_hook_quick_handler(mcp_metadata_handler, NULL, NULL, APR_HOOK_FIRST);
+    /* Before mod_dir's fixup, which would take a directory base over. */
+    ap_hook_fixups(mcp_endpoint_fixups, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(mcp_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(mcp_login_handler, NULL, NULL, APR_HOOK_MIDDLE);
     mcp_bearer_register_hooks(p);

@@ -305,6 +305,10 @@ for my $case (@role_sep) {
     my $backend = MCPTest::free_port();
     my $h = MCPTest::private_httpd(port => $port, conf => <<"CONF");
 LoadModule headers_module $m/mod_headers.so
+# mod_dir, as on a stock Debian apache2: a page at <Location /> is still
+# the page, not the DocumentRoot's index.html.
+LoadModule dir_module $m/mod_dir.so
+DirectoryIndex index.html
 LoadModule proxy_module $m/mod_proxy.so
 LoadModule proxy_http_module $m/mod_proxy_http.so
 MCPCredentialsSigningKey $t/keys/signing.pem
