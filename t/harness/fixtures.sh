@@ -4,11 +4,12 @@
 # what the Apache::Test suite needs under t/ and git does not keep (made
 # once; `make clean` removes them).
 
-# fixture_key FILE BITS: an RSA key, 0600, unless FILE exists; made by
-# mcp-token when it is built ($TOOL), else by openssl.
+# fixture_key FILE BITS [openssl]: an RSA key, 0600, unless FILE exists;
+# made by mcp-token when it is built ($TOOL) and openssl is not asked for,
+# else by openssl.
 fixture_key() {
     [ -f "$1" ] && return 0
-    if [ -x "${TOOL:-}" ]; then
+    if [ -x "${TOOL:-}" ] && [ "${3:-}" != openssl ]; then
         "$TOOL" keygen --bits "$2" "$1" >/dev/null
     else
         (umask 077 && openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:$2" -out "$1" 2>/dev/null)
@@ -53,10 +54,11 @@ fixtures_apache_test() {
     (
         umask 022
         cd "$t" || exit 1
-        TOOL= fixture_key keys/signing.pem 3072
-        TOOL= fixture_key keys/previous.pem 2048
-        TOOL= fixture_key keys/stranger.pem 2048
-        TOOL= fixture_key keys/small-1024.pem 1024
+        # openssl's keys: the suite runs before mcp-token may be built.
+        fixture_key keys/signing.pem 3072 openssl
+        fixture_key keys/previous.pem 2048 openssl
+        fixture_key keys/stranger.pem 2048 openssl
+        fixture_key keys/small-1024.pem 1024 openssl
         fixture_pub keys/previous.pem
         fixture_pub keys/signing.pem
         [ -f keys/ec.pem ] || openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out keys/ec.pem 2>/dev/null

@@ -30,7 +30,9 @@ say() { printf '%s: %s\n' "$SUITE" "$*" >&2; }
 
 # die MESSAGE: the message, then the suite's last line with one more
 # failure (harness_no_tally=1: no such line), and exit 1.
+# harness_done: 1 once the last line is printed (for the suites' traps).
 harness_done=0
+# shellcheck disable=SC2034
 die() {
     say "$*"
     [ -n "${harness_no_tally:-}" ] ||
@@ -50,10 +52,12 @@ getent group nogroup >/dev/null || worker_group=$(id -gn nobody)
 
 # harness_workdir [PARENT]: a fresh directory the workers can enter (0755),
 # in $work; harness_finish removes it unless KEEP is 1 (then prints it).
+# shellcheck disable=SC2120
 harness_workdir() {
     work=$(mktemp -d "${1:-/tmp}/mcp-$SUITE.XXXXXX")
     chmod 755 "$work"
 }
+# shellcheck disable=SC2120
 harness_finish() { # harness_finish KEEP
     [ -n "${work:-}" ] && [ -d "$work" ] || return 0
     if [ "${1:-0}" = 1 ]; then say "kept $work"; else rm -rf "$work"; fi
@@ -88,6 +92,7 @@ harness_base_conf() {
 
 # harness_conf_head [MODULE]: the first lines of $work/httpd.conf (the base
 # included under ServerRoot $work); the suite writes the rest.
+# shellcheck disable=SC2120
 harness_conf_head() {
     harness_base_conf "$work" "${1:-}"
     cat <<HEAD
@@ -99,6 +104,7 @@ HEAD
 
 # harness_basic_auth [REALM]: the lines of a Basic auth section against
 # $work/htpasswd, for the suite's <Location> blocks.
+# shellcheck disable=SC2120
 harness_basic_auth() {
     cat <<AUTH
     AuthType Basic
@@ -162,6 +168,7 @@ harness_stop() {
 
 # harness_stop_httpd [SECONDS]: stops $httpd_pid and, should the parent
 # have to be killed, its children by their ids.
+# shellcheck disable=SC2120
 harness_stop_httpd() {
     local kids p
     [ -n "$httpd_pid" ] && kill -0 "$httpd_pid" 2>/dev/null || return 0
