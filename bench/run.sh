@@ -221,14 +221,10 @@ $(harness_basic_auth bench)
 </Location>
 # /open is served without auth; /guarded is the same file behind tokens.
 <Location /guarded>
-    AuthType mcp-bearer
-    AuthName "mcp"
-    Require valid-user
+$(harness_bearer_auth)
 </Location>
 <Location /proxy-guarded>
-    AuthType mcp-bearer
-    AuthName "mcp"
-    Require valid-user
+$(harness_bearer_auth)
 </Location>
 ProxyPass /proxy-guarded/ http://127.0.0.1:$PBACK/open/
 ProxyPass /proxy-open/ http://127.0.0.1:$PBACK/open/

@@ -92,13 +92,7 @@ EOF
 { harness_conf_head "$MODULE"; cat <<EOF; } >"$conf"
 Listen 127.0.0.1:$port
 
-DocumentRoot "$work/htdocs"
-<Directory />
-    Require all denied
-</Directory>
-<Directory "$work/htdocs">
-    Require all granted
-</Directory>
+$(harness_docroot)
 
 # Exactly two children, never more and never replaced by the MPM on its own
 # (MaxRequestWorkers / ThreadsPerChild = 2, spare-thread limits that never

@@ -115,6 +115,25 @@ harness_basic_auth() {
 AUTH
 }
 
+# harness_docroot: $work/htdocs as the DocumentRoot, the only directory
+# served.
+harness_docroot() {
+    cat <<DOC
+DocumentRoot "$work/htdocs"
+<Directory />
+    Require all denied
+</Directory>
+<Directory "$work/htdocs">
+    Require all granted
+</Directory>
+DOC
+}
+
+# harness_bearer_auth: the lines of a section guarded by bearer tokens.
+harness_bearer_auth() {
+    printf '    %s\n' 'AuthType mcp-bearer' 'AuthName "mcp"' 'Require valid-user'
+}
+
 # harness_configtest CONF: apache2 -t passes, or die with its output.
 harness_configtest() {
     "$HTTPD" -f "$1" -t >"$work/configtest.log" 2>&1 || {

@@ -187,13 +187,7 @@ write_keys "MCPCredentialsSigningKey $work/keys/a.pem"
 { harness_conf_head "$work/mod_mcp_credentials.so"; cat <<EOF; } >"$conf"
 Listen 127.0.0.1:$port
 
-DocumentRoot "$work/htdocs"
-<Directory />
-    Require all denied
-</Directory>
-<Directory "$work/htdocs">
-    Require all granted
-</Directory>
+$(harness_docroot)
 
 # Two children, never more: the spare-thread limits never trigger, so no
 # child is born or reaped by the MPM during the run and the RSS series of
@@ -245,9 +239,7 @@ $(harness_basic_auth)
 </Location>
 
 <Location /guarded>
-    AuthType mcp-bearer
-    AuthName "mcp"
-    Require valid-user
+$(harness_bearer_auth)
 </Location>
 EOF
 
