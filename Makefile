@@ -25,6 +25,16 @@ export MCP_SANITIZER_LOG := $(CURDIR)/build/sanitizer/report
 # 2 MiB, and `make valgrind` looks for leaks.
 export LOAD_RSS_GROWTH_KIB := 65536
 endif
+# One environment for every suite (t/harness/lib.sh, t/run-apache-test.sh,
+# t/lib/MCPTest.pm read it): the httpd (a sanitizer or valgrind wrapper
+# when asked), the tool, the module, httpd's modules, python and node.
+export MCP_HTTPD  ?= $(HTTPD)
+export MCP_TOKEN   = $(CURDIR)/$(TOOL)
+export MCP_MODULE  = $(CURDIR)/$(MODULE)
+export MCP_MODDIR ?= /usr/lib/apache2/modules
+export SYSPYTHON
+export NODE       ?= node
+
 # Objects remember whether they were built with the sanitizers.
 FLAGS_STAMP := build/flags-$(if $(filter 1,$(SANITIZE)),sanitize,plain)
 
@@ -108,19 +118,19 @@ apache-test: module ## run the Apache::Test suite (fails if fewer tests ran than
 	@./t/run-apache-test.sh
 
 e2e: all ## real MCP clients through httpd and the module (node, mcp-remote)
-	@HTTPD=$${MCP_HTTPD:-/usr/sbin/apache2} ./t/e2e/run.sh
+	@./t/e2e/run.sh
 
 load: all ## LOAD_SECONDS (60) of mixed load at concurrency 64, then a graceful key rotation under load
-	@HTTPD=$${MCP_HTTPD:-/usr/sbin/apache2} ./t/load/run.sh
+	@./t/load/run.sh
 
 browser: all ## the page in headless Chromium (playwright-core)
-	@HTTPD=$${MCP_HTTPD:-/usr/sbin/apache2} ./t/browser/run.sh
+	@./t/browser/run.sh
 
 demo-test: all ## make demo and DEMO_AUTH=oidc make demo, driven as a new user would (Chromium, MCP clients)
-	@HTTPD=$${MCP_HTTPD:-/usr/sbin/apache2} ./t/demo/run.sh
+	@./t/demo/run.sh
 
 screenshots: deps all ## refresh the README's screenshots (docs/*.png) from the demo tests' browser flows
-	@HTTPD=$${MCP_HTTPD:-/usr/sbin/apache2} DEMO_SCREENSHOTS=$(CURDIR)/docs ./t/demo/run.sh
+	@DEMO_SCREENSHOTS=$(CURDIR)/docs ./t/demo/run.sh
 
 # Last, the package on a fresh Debian 12 (about 4 minutes); not under
 # SANITIZE=1, whose build is not what the package ships.
@@ -184,4 +194,4 @@ clean-objects:
 clean: ## remove what the build made
 	rm -rf build build.log .libs *.la *.lo *.slo *.o jwt/.libs lib/.libs \
 	  jwt/*.lo jwt/*.slo jwt/*.o lib/*.lo lib/*.slo lib/*.o t/logs t/conf/apache_test_config.pm \
-	  t/conf/httpd.conf t/conf/extra.conf t/htdocs/index.html
+	  t/conf/httpd.conf t/conf/extra.conf t/conf/base.conf t/htdocs/index.html

@@ -39,10 +39,10 @@
 #   BENCH_PORT=N      first of five loopback ports (default: free ones)
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SUITE=bench harness_no_tally=1
+# shellcheck source=t/harness/lib.sh
+. "$(dirname "$0")/../t/harness/lib.sh"
 BENCH_DIR=$ROOT/bench
-HTTPD=${HTTPD:-/usr/sbin/apache2}
-MODULES=${APACHE_MODULES:-/usr/lib/apache2/modules}
 QUICK=${BENCH_QUICK:-0}
 RESULTS=${BENCH_RESULTS:-$BENCH_DIR/results.md}
 COMMAND="$( (env | grep -E '^BENCH_' || true) | sort | tr '\n' ' ')bench/run.sh${*:+ $*}"
@@ -74,7 +74,6 @@ BODY='{"expiresIn":"P7D"}'
 USER_NAME=bench
 USER_PW=bench-pw
 
-say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 for tool in wrk ab htpasswd curl gcc "$HTTPD"; do
@@ -86,54 +85,35 @@ if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
     say "building (make all)"
     timeout 300 make -C "$ROOT" --no-print-directory all >&2 || die "make all failed"
 fi
-[ -f "$ROOT/.libs/mod_mcp_credentials.so" ] || die "no module: run make all"
-[ -x "$ROOT/build/mcp-token" ] || die "no build/mcp-token: run make all"
+[ -f "$MODULE" ] || die "no module: run make all"
+[ -x "$TOOL" ] || die "no $TOOL: run make all"
 
 mkdir -p "$BENCH_DIR/work"
-WORK=$(mktemp -d "$BENCH_DIR/work/run.XXXXXX")
-chmod 755 "$WORK" "$BENCH_DIR/work"
+harness_workdir "$BENCH_DIR/work"
+WORK=$work
+chmod 755 "$BENCH_DIR/work"
 # The workers run as nobody: they must reach the work directory.
 if command -v runuser >/dev/null && [ "$(id -u)" = 0 ] &&
     ! runuser -u nobody -- test -x "$WORK" 2>/dev/null; then
     die "user nobody cannot reach $WORK: give o+x to the directories above it"
 fi
 CONF=$WORK/httpd.conf
-PIDFILE=$WORK/httpd.pid
 
-stop_httpd() {
-    local pid i
-    [ -s "$PIDFILE" ] || return 0
-    pid=$(cat "$PIDFILE")
-    timeout 15 "$HTTPD" -f "$CONF" -k stop >/dev/null 2>&1 || true
-    for i in $(seq 1 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        say "httpd $pid did not stop: killing it"
-        kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -f "$PIDFILE"
-}
-
+stop_httpd() { harness_stop_httpd 15; }
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     stop_httpd
-    if [ "${BENCH_KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then
-        say "work directory kept: $WORK"
-        [ $rc -ne 0 ] && [ -f "$WORK/error.log" ] && tail -n 20 "$WORK/error.log" >&2
-    else
-        rm -rf "$WORK"
-    fi
+    [ $rc -ne 0 ] && [ -f "$WORK/error_log" ] && tail -n 20 "$WORK/error_log" >&2
+    harness_finish "$([ "${BENCH_KEEP:-0}" = 1 ] || [ $rc -ne 0 ] && echo 1)"
     exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # A copy, so that a rebuild during the run does not change what is measured.
-cp "$ROOT/.libs/mod_mcp_credentials.so" "$WORK/mod_mcp_credentials.so"
-MODULE_DESC="built $(date -u -r "$ROOT/.libs/mod_mcp_credentials.so" '+%Y-%m-%d %H:%M UTC')"
+cp "$MODULE" "$WORK/mod_mcp_credentials.so"
+MODULE_DESC="built $(date -u -r "$MODULE" '+%Y-%m-%d %H:%M UTC')"
 if commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null); then
     MODULE_DESC="$MODULE_DESC from $commit"
     [ -z "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] ||
@@ -157,15 +137,14 @@ grep -q MCPBearerCache "$WORK/mod_mcp_credentials.so" && HAS_CACHE=1
 KEY_BITS_NEEDED=$(printf '%s\n' 2048 3072 $BITS_LIST | sort -un | tr '\n' ' ')
 for bits in $KEY_BITS_NEEDED; do
     say "making an RSA-$bits key"
-    timeout 120 "$ROOT/build/mcp-token" keygen --bits "$bits" "$WORK/key-$bits.pem" \
+    timeout 120 "$TOOL" keygen --bits "$bits" "$WORK/key-$bits.pem" \
         >/dev/null 2>&1 || die "mcp-token keygen --bits $bits failed"
 done
 # A SHA-1 htpasswd: one hash per request, so the figures are about the
 # module and not about apr1/bcrypt (either costs more than a signature).
-timeout 10 htpasswd -cbs "$WORK/htpasswd" "$USER_NAME" "$USER_PW" 2>/dev/null
-chmod 644 "$WORK/htpasswd"
+fixture_user "$WORK/htpasswd" "$USER_NAME" "$USER_PW" -s
 BASIC="Basic $(printf '%s:%s' "$USER_NAME" "$USER_PW" | base64 -w0)"
-TOKEN=$(timeout 20 "$ROOT/build/mcp-token" mint --key "$WORK/key-3072.pem" \
+TOKEN=$(timeout 20 "$TOOL" mint --key "$WORK/key-3072.pem" \
     --sub "$USER_NAME" --authority ROLE_USER --lifetime P7D 2>/dev/null) ||
     die "mcp-token mint failed"
 BEARER="Bearer $TOKEN"
@@ -177,26 +156,11 @@ cp "$WORK/htdocs/open/small.txt" "$WORK/htdocs/guarded/small.txt"
 chmod -R a+rX "$WORK/htdocs"
 
 # ---------------------------------------------------------------- ports --
-port_free() { ! ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
-pick_ports() {
-    local base tries=0
-    while :; do
-        base=$(( 20000 + (RANDOM % 400) * 10 ))
-        if port_free "$base" && port_free $((base + 1)) && port_free $((base + 2)) &&
-            port_free $((base + 3)) && port_free $((base + 4)); then
-            echo "$base"
-            return
-        fi
-        tries=$((tries + 1))
-        [ $tries -lt 50 ] || die "no free ports"
-    done
-}
-BASE_PORT=${BENCH_PORT:-$(pick_ports)}
-P3072=$BASE_PORT
-P2048=$((BASE_PORT + 1))
-P4096=$((BASE_PORT + 2))
-PBACK=$((BASE_PORT + 3))
-PNOCACHE=$((BASE_PORT + 4))
+if [ -n "${BENCH_PORT:-}" ]; then
+    read -r P3072 P2048 P4096 PBACK PNOCACHE < <(seq "$BENCH_PORT" $((BENCH_PORT + 4)) | tr '\n' ' ')
+else
+    read -r P3072 P2048 P4096 PBACK PNOCACHE < <(harness_free_ports 5)
+fi
 port_of() { case $1 in 2048) echo $P2048 ;; 3072) echo $P3072 ;; 4096) echo $P4096 ;; esac; }
 
 # --------------------------------------------------------------- config --
@@ -215,31 +179,11 @@ if [ "$HAS_CACHE" = 1 ]; then
     MCPBearerCache off
 </VirtualHost>"
 fi
-cat >"$CONF" <<CONF
-# Written by bench/run.sh.
-ServerRoot "$WORK"
-ServerName 127.0.0.1
+{ harness_conf_head "$WORK/mod_mcp_credentials.so"; cat <<CONF; } >"$CONF"
 Listen 127.0.0.1:$P3072
 Listen 127.0.0.1:$P2048
 Listen 127.0.0.1:$PBACK
-PidFile "$PIDFILE"
-ErrorLog "$WORK/error.log"
-LogLevel warn
 DocumentRoot "$WORK/htdocs"
-User nobody
-Group nogroup
-
-LoadModule mpm_event_module $MODULES/mod_mpm_event.so
-LoadModule authn_core_module $MODULES/mod_authn_core.so
-LoadModule authn_file_module $MODULES/mod_authn_file.so
-LoadModule authz_core_module $MODULES/mod_authz_core.so
-LoadModule authz_user_module $MODULES/mod_authz_user.so
-LoadModule auth_basic_module $MODULES/mod_auth_basic.so
-LoadModule mime_module $MODULES/mod_mime.so
-LoadModule proxy_module $MODULES/mod_proxy.so
-LoadModule proxy_http_module $MODULES/mod_proxy_http.so
-TypesConfig /etc/mime.types
-LoadModule mcp_credentials_module "$WORK/mod_mcp_credentials.so"
 
 # One child (its RSS is measured), threads enough for 32 connections plus
 # the proxied requests to the backend in the same process.  Two cores.
@@ -265,11 +209,7 @@ MCPCredentialsSigningKey "$WORK/key-3072.pem"
 MCPCredentialsRateCache none
 
 <Location /mcp-credentials>
-    AuthType Basic
-    AuthName "bench"
-    AuthBasicProvider file
-    AuthUserFile "$WORK/htpasswd"
-    Require valid-user
+$(harness_basic_auth bench)
     SetHandler mcp-credentials
     MCPCredentials On
     MCPCredentialsMintRate off
@@ -277,22 +217,14 @@ MCPCredentialsRateCache none
 </Location>
 # Baseline of the page: the page's bytes as a static file, same auth.
 <Location /auth>
-    AuthType Basic
-    AuthName "bench"
-    AuthBasicProvider file
-    AuthUserFile "$WORK/htpasswd"
-    Require valid-user
+$(harness_basic_auth bench)
 </Location>
 # /open is served without auth; /guarded is the same file behind tokens.
 <Location /guarded>
-    AuthType mcp-bearer
-    AuthName "mcp"
-    Require valid-user
+$(harness_bearer_auth)
 </Location>
 <Location /proxy-guarded>
-    AuthType mcp-bearer
-    AuthName "mcp"
-    Require valid-user
+$(harness_bearer_auth)
 </Location>
 ProxyPass /proxy-guarded/ http://127.0.0.1:$PBACK/open/
 ProxyPass /proxy-open/ http://127.0.0.1:$PBACK/open/
@@ -308,25 +240,13 @@ $vhost_nocache
 CONF
 
 start_httpd() {
-    local i
-    timeout 20 "$HTTPD" -f "$CONF" -k start || die "httpd did not start (see $WORK/error.log)"
-    for i in $(seq 1 100); do
-        if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$P3072/open/small.txt"; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    die "httpd does not answer on port $P3072"
+    harness_start_httpd "$CONF"
+    harness_wait_http httpd "http://127.0.0.1:$P3072/open/small.txt" any "$httpd_pid"
 }
-worker_pid() {
-    local parent
-    parent=$(cat "$PIDFILE")
-    ps --ppid "$parent" -o pid= | tr -d ' ' | head -n 1
-}
+worker_pid() { ps --ppid "$httpd_pid" -o pid= | tr -d ' ' | head -n 1; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
-timeout 20 "$HTTPD" -f "$CONF" -t >/dev/null 2>&1 ||
-    { "$HTTPD" -f "$CONF" -t || true; die "the generated httpd.conf does not parse"; }
+harness_configtest "$CONF"
 say "starting httpd (ports $P3072 3072, $P2048 2048, $P4096 4096, $PBACK backend, $PNOCACHE no cache)"
 start_httpd
 

@@ -11,14 +11,14 @@
 # The MCP server and the provider take free ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
+# The tests' harness: the tools, the modules every test httpd loads
+# (t/harness/base.conf.in), free ports.
+SUITE=demo harness_no_tally=1
+# shellcheck source=t/harness/lib.sh
+. t/harness/lib.sh
 STATE=${DEMO_STATE:-$ROOT/state}
 PORT=${PORT:-9090}
 AUTH=${DEMO_AUTH:-basic}
-NODE=${NODE:-node}
-HTTPD=${HTTPD:-/usr/sbin/apache2}
-
-die() { echo "demo: $*" >&2; exit 1; }
 case "$AUTH" in
 basic | form | oidc) ;;
 *) echo "demo: DEMO_AUTH must be basic, form or oidc" >&2; exit 2 ;;
@@ -75,24 +75,12 @@ wait_for() {
     die "$name did not answer at $url within 15 s"
 }
 
-free_ports() {
-    "$NODE" -e '
-        const net = require("net");
-        const n = Number(process.argv[1]), servers = [], ports = [];
-        const next = () => {
-            if (ports.length === n) { servers.forEach((s) => s.close()); console.log(ports.join(" ")); return; }
-            const s = net.createServer().listen(0, "127.0.0.1", () => { ports.push(s.address().port); next(); });
-            servers.push(s);
-        };
-        next();' "$1"
-}
-
 # --- state: key, users, secrets.
 shown=${STATE#"$ROOT"/}
 mkdir -p "$STATE/htdocs" "$STATE/run" "$STATE/conf.d"
 if [ ! -f "$STATE/signing-key.pem" ]; then
     echo "demo: making a 3072-bit signing key ($shown/signing-key.pem)"
-    ./build/mcp-token keygen --bits 3072 "$STATE/signing-key.pem" >"$STATE/atoti-public.properties"
+    "$TOOL" keygen --bits 3072 "$STATE/signing-key.pem" >"$STATE/atoti-public.properties"
 fi
 if [ ! -f "$STATE/htpasswd" ]; then
     htpasswd -cbB -C 5 "$STATE/htpasswd" alice alice 2>/dev/null
@@ -115,7 +103,7 @@ secret_of() { # secret_of NAME: a random secret kept in state/NAME
 }
 secret=$(secret_of session-secret)
 
-read -r mcp_port oidc_port < <(free_ports 2)
+read -r mcp_port oidc_port < <(harness_free_ports 2)
 base="http://127.0.0.1:$PORT/mcp-credentials"
 mcp_url="http://127.0.0.1:$PORT/mcp"
 
@@ -162,7 +150,7 @@ oidc)
     client_id=mcp-credentials-demo
     client_secret=$(secret_of oidc-client-secret)
     redirect="$base/oidc-callback"
-    modules="LoadModule auth_openidc_module /usr/lib/apache2/modules/mod_auth_openidc.so"
+    modules="LoadModule auth_openidc_module $MODDIR/mod_auth_openidc.so"
     auth='    AuthType openid-connect'
     roles='    MCPCredentialsRolesFrom env OIDC_CLAIM_groups ,
     MCPCredentialsRoleMap users ROLE_USER
@@ -197,6 +185,7 @@ awk -v state="$STATE" -v port="$PORT" -v root="$ROOT" -v mcp_port="$mcp_port" \
     /^@MODULES@$/ { print modules; next }
     /^@EXTRA@$/ { print extra; next }
     { print }' conf/demo.conf.in >"$STATE/httpd.conf"
+harness_base_conf "$STATE"
 chmod 600 "$STATE/httpd.conf"
 
 "$HTTPD" -f "$STATE/httpd.conf" -t >/dev/null 2>&1 ||

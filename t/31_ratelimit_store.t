@@ -20,7 +20,7 @@ my $memcached = '/usr/bin/memcached';
 plan tests => 9, need { "memcached is installed (make deps)" => -x $memcached };
 
 my $t = MCPTest::t_dir();
-my $m = '/usr/lib/apache2/modules';
+my $m = $ENV{MCP_MODDIR} || '/usr/lib/apache2/modules';
 my $long_user = 'long-user-' . ('x' x 140);
 
 # memcached on a free loopback port, as nobody; stopped at the end.

@@ -300,17 +300,14 @@ for my $case (@role_sep) {
 # what it received (another virtual host, so nothing strips its headers).
 {
     my $t = MCPTest::t_dir();
-    my $m = '/usr/lib/apache2/modules';
+    my $moddir = $ENV{MCP_MODDIR} || '/usr/lib/apache2/modules';
     my $port = MCPTest::free_port();
     my $backend = MCPTest::free_port();
     my $h = MCPTest::private_httpd(port => $port, conf => <<"CONF");
-LoadModule headers_module $m/mod_headers.so
 # mod_dir, as on a stock Debian apache2: a page at <Location /> is still
 # the page, not the DocumentRoot's index.html.
-LoadModule dir_module $m/mod_dir.so
+LoadModule dir_module $moddir/mod_dir.so
 DirectoryIndex index.html
-LoadModule proxy_module $m/mod_proxy.so
-LoadModule proxy_http_module $m/mod_proxy_http.so
 MCPCredentialsSigningKey $t/keys/signing.pem
 Listen 127.0.0.1:$backend
 <VirtualHost 127.0.0.1:$backend>

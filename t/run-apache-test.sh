@@ -4,9 +4,14 @@
 # instance when the workers' user cannot read t/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
+SUITE=apache-test harness_no_tally=1
+. t/harness/lib.sh
 
-./t/setup-fixtures.sh
+./t/harness/fixtures.sh apache-test
+# The shell suites' base configuration: Apache::Test takes its LoadModule
+# lines (and TypesConfig) through -httpd_conf; MCPTest's own httpds
+# Include it.
+harness_base_conf "$ROOT/t/conf"
 
 # The workers run as nobody: they must reach t/ and read what they serve.
 if ! runuser -u nobody -- test -r "$ROOT/t/conf/htpasswd" 2>/dev/null; then
@@ -19,7 +24,6 @@ if ! runuser -u nobody -- test -r "$ROOT/t/conf/htpasswd" 2>/dev/null; then
     }
 fi
 
-HTTPD=${MCP_HTTPD:-/usr/sbin/apache2}
 mapfile -t files < <(cd t && ls -1 *.t | sort)
 # Sanitizer and valgrind reports of this run land here (see scripts/).
 reports=$ROOT/t/logs/reports
@@ -33,7 +37,7 @@ trap 'rm -f "$log"' EXIT
 set +e
 APACHE_TEST_NO_STICKY_PREFERENCES=1 perl t/TEST \
     -apxs "$(command -v apxs)" -httpd "$HTTPD" \
-    -httpd_conf "$ROOT/t/conf/modules.conf" -port select "$@" 2>&1 | tee "$log"
+    -httpd_conf "$ROOT/t/conf/base.conf" -port select "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 

@@ -12,22 +12,12 @@
 #   MCP_BROWSER_KEEP=1                    keep the temporary directory (logs, config)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$PWD
-
-HTTPD=${HTTPD:-/usr/sbin/apache2}
-MODDIR=${MODDIR:-/usr/lib/apache2/modules}
-MODULE=$ROOT/.libs/mod_mcp_credentials.so
-TOOL=$ROOT/build/mcp-token
+SUITE=browser
+# shellcheck source=t/harness/lib.sh
+. t/harness/lib.sh
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 # The suite holds this many tests; fewer means something was skipped.
 MIN_TESTS=${MIN_TESTS:-35}
-
-say() { printf 'browser: %s\n' "$*" >&2; }
-die() {
-    say "$*"
-    echo "browser: 0 passed, 1 failed"
-    exit 1
-}
 
 for f in "$MODULE" "$TOOL"; do
     [ -x "$f" ] || [ -f "$f" ] || die "missing $f: run 'make all' first"
@@ -35,66 +25,37 @@ done
 [ -x "$HTTPD" ] || die "missing $HTTPD (apt-get install apache2)"
 [ -x "$CHROMIUM" ] || die "missing $CHROMIUM (apt-get install chromium)"
 [ -d node_modules/playwright-core ] || die "missing node_modules/playwright-core (npm ci)"
-command -v node >/dev/null || die "missing node"
-command -v htpasswd >/dev/null || die "missing htpasswd (apache2-utils)"
+need_cmd "$NODE" "make deps"
+need_cmd htpasswd "apt-get install apache2-utils"
 
-TMP=$(mktemp -d /tmp/mcp-browser.XXXXXX)
-HTTPD_STARTED=0
-# The processes of our httpd: its parent and every process of its process
-# group (httpd -k start makes the parent a session leader), listed by id.
-httpd_group() {
-    ps -eo pid=,pgid= | awk -v g="$1" '$2 == g { print $1 }'
-}
-stop_httpd() {
-    local pid p
-    pid=$(cat "$TMP/httpd.pid" 2>/dev/null) || return 0
-    [ -n "$pid" ] || return 0
-    "$HTTPD" -f "$TMP/httpd.conf" -k stop >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-        [ -n "$(httpd_group "$pid")" ] || return 0
-        sleep 0.1
-    done
-    # Still there after 10 s: end what is left of it, one id at a time.
-    say "httpd did not stop in 10 s: killing its processes"
-    for p in $(httpd_group "$pid"); do kill -KILL "$p" 2>/dev/null || true; done
-}
+harness_workdir
+TMP=$work
 cleanup() {
     local rc=$?
-    if [ "$HTTPD_STARTED" = 1 ]; then stop_httpd; fi
-    if [ -n "${MCP_BROWSER_KEEP:-}" ]; then say "kept $TMP"; else rm -rf "$TMP"; fi
+    set +e
+    harness_stop_httpd 10
+    harness_finish "${MCP_BROWSER_KEEP:+1}"
     exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # The workers (nobody) read the user and group files.
-chmod 755 "$TMP"
 mkdir -p "$TMP/htdocs" "$TMP/chrome"
-"$TOOL" keygen --bits 2048 "$TMP/signing-key.pem" >/dev/null 2>"$TMP/keygen.log" ||
-    { cat "$TMP/keygen.log" >&2; die "mcp-token keygen failed"; }
+quiet fixture_key "$TMP/signing-key.pem" 2048
 XSS_USER='<img src=x onerror=alert(1)>'
-htpasswd -cbB -C 4 "$TMP/htpasswd" alice alice-pw 2>/dev/null
-htpasswd -bB -C 4 "$TMP/htpasswd" bob bob-pw 2>/dev/null
-htpasswd -bB -C 4 "$TMP/htpasswd" "$XSS_USER" xss-pw 2>/dev/null
-cat >"$TMP/groups" <<'GROUPS'
+fixture_user "$TMP/htpasswd" alice alice-pw
+fixture_user "$TMP/htpasswd" bob bob-pw
+fixture_user "$TMP/htpasswd" "$XSS_USER" xss-pw
+fixture_groups "$TMP/groups" <<'GROUPS'
 ROLE_USER: alice bob
 ROLE_ADMIN: alice
 GROUPS
-chmod 644 "$TMP/htpasswd" "$TMP/groups"
 secret=$(openssl rand -hex 32)
 
-# A free loopback port: bind port 0 and read what the kernel gave.
-PORT=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+PORT=$(harness_free_ports 1)
 
-basic_auth() {
-    cat <<EOF
-    AuthType Basic
-    AuthName "MCP credentials (browser tests)"
-    AuthBasicProvider file
-    AuthUserFile "$TMP/htpasswd"
-    Require valid-user
-EOF
-}
+basic_auth() { harness_basic_auth "MCP credentials (browser tests)"; }
 form_auth() {
     cat <<EOF
     AuthType form
@@ -108,40 +69,18 @@ form_auth() {
 EOF
 }
 
-cat >"$TMP/httpd.conf" <<EOF
-ServerRoot "$TMP"
+{ harness_conf_head; cat <<EOF; } >"$TMP/httpd.conf"
 ServerName 127.0.0.1:$PORT
 Listen 127.0.0.1:$PORT
-PidFile "$TMP/httpd.pid"
-ErrorLog "$TMP/error.log"
-LogLevel warn
 LogFormat "%h %u %t \"%r\" %>s %b" plain
 CustomLog "$TMP/access.log" plain
 DocumentRoot "$TMP/htdocs"
-User nobody
-Group nogroup
 StartServers 1
 ServerLimit 2
 ThreadsPerChild 16
 MaxRequestWorkers 32
 MinSpareThreads 8
 MaxSpareThreads 32
-
-LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
-LoadModule authn_core_module $MODDIR/mod_authn_core.so
-LoadModule authn_file_module $MODDIR/mod_authn_file.so
-LoadModule authz_core_module $MODDIR/mod_authz_core.so
-LoadModule authz_user_module $MODDIR/mod_authz_user.so
-LoadModule auth_basic_module $MODDIR/mod_auth_basic.so
-LoadModule auth_form_module $MODDIR/mod_auth_form.so
-LoadModule session_module $MODDIR/mod_session.so
-LoadModule session_cookie_module $MODDIR/mod_session_cookie.so
-LoadModule session_crypto_module $MODDIR/mod_session_crypto.so
-LoadModule request_module $MODDIR/mod_request.so
-LoadModule headers_module $MODDIR/mod_headers.so
-LoadModule mime_module $MODDIR/mod_mime.so
-TypesConfig /etc/mime.types
-LoadModule mcp_credentials_module $MODULE
 
 MCPCredentialsSigningKey "$TMP/signing-key.pem"
 $([ -n "${MCP_BROWSER_TEMPLATE_DIR:-}" ] && echo "MCPCredentialsTemplateDir \"$MCP_BROWSER_TEMPLATE_DIR\"")
@@ -182,27 +121,9 @@ $(form_auth)
 </Location>
 EOF
 
-if ! "$HTTPD" -f "$TMP/httpd.conf" -t >"$TMP/configtest.log" 2>&1; then
-    cat "$TMP/configtest.log" >&2
-    die "the httpd configuration does not pass apache2 -t"
-fi
-"$HTTPD" -f "$TMP/httpd.conf" -k start
-HTTPD_STARTED=1
-ready=0
-for _ in $(seq 1 100); do
-    if node -e '
-        const s = require("net").connect(+process.argv[1], "127.0.0.1");
-        s.on("connect", () => { s.end(); process.exit(0); });
-        s.on("error", () => process.exit(1));' "$PORT" 2>/dev/null; then
-        ready=1
-        break
-    fi
-    sleep 0.1
-done
-if [ "$ready" != 1 ]; then
-    cat "$TMP/error.log" >&2 || true
-    die "httpd did not start on 127.0.0.1:$PORT"
-fi
+harness_configtest "$TMP/httpd.conf"
+harness_start_httpd "$TMP/httpd.conf"
+harness_wait_http httpd "http://127.0.0.1:$PORT/" any "$httpd_pid"
 
 export MCP_BROWSER_ORIGIN="http://127.0.0.1:$PORT"
 export MCP_BROWSER_BASE="$MCP_BROWSER_ORIGIN/mcp-credentials"
@@ -227,7 +148,7 @@ fi
 
 start=$(date +%s)
 set +e
-timeout --kill-after=10 300 node --test --test-concurrency=2 --test-timeout=120000 \
+timeout --kill-after=10 300 "$NODE" --test --test-concurrency=2 --test-timeout=120000 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$TMP/tap.txt" \
     "${files[@]}"
@@ -235,9 +156,9 @@ node_rc=$?
 set -e
 elapsed=$(($(date +%s) - start))
 
-passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$TMP/tap.txt" | tail -1)
-failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$TMP/tap.txt" | tail -1)
-cancelled=$(sed -n 's/^# cancelled \([0-9]*\)$/\1/p' "$TMP/tap.txt" | tail -1)
+passed=$(harness_tap_count "$TMP/tap.txt" pass)
+failed=$(harness_tap_count "$TMP/tap.txt" fail)
+cancelled=$(harness_tap_count "$TMP/tap.txt" cancelled)
 passed=${passed:-0}
 failed=$((${failed:-0} + ${cancelled:-0}))
 if [ "$node_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
@@ -248,9 +169,9 @@ if [ "$passed" -lt "$MIN_TESTS" ] && [ "$failed" -eq 0 ]; then
     say "only $passed tests ran, expected at least $MIN_TESTS"
     failed=1
 fi
-if [ "$failed" -ne 0 ] && [ -s "$TMP/error.log" ]; then
+if [ "$failed" -ne 0 ] && [ -s "$TMP/error_log" ]; then
     say "httpd error log:"
-    sed 's/^/  /' "$TMP/error.log" >&2
+    sed 's/^/  /' "$TMP/error_log" >&2
 fi
 say "took ${elapsed}s"
 echo "browser: $passed passed, $failed failed"

@@ -18,33 +18,26 @@
 #                          planned: the run fails, as it should)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$PWD
-NODE=${NODE:-node}
+SUITE=demo-test
+# shellcheck source=t/harness/lib.sh
+. t/harness/lib.sh
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-PY=${SYSPYTHON:-/usr/bin/python3}
 # Node tests in the two files, plus the three checks made here.
 MIN_TESTS=${MIN_TESTS:-20}
 TEST_TIMEOUT=${DEMO_TEST_TIMEOUT:-180}
 
-say() { printf 'demo-test: %s\n' "$*" >&2; }
-die() {
-    say "$*"
-    echo "demo-test: 0 passed, 1 failed"
-    exit 1
-}
-
-for f in .libs/mod_mcp_credentials.so build/mcp-token; do
+for f in "$MODULE" "$TOOL"; do
     [ -f "$f" ] || die "missing $f: run 'make all' first"
 done
 [ -x "$CHROMIUM" ] || die "missing $CHROMIUM (make deps)"
 for m in playwright-core @modelcontextprotocol/sdk mcp-remote oidc-provider; do
     [ -d "node_modules/$m" ] || die "missing node_modules/$m (make deps)"
 done
-[ -f /usr/lib/apache2/modules/mod_auth_openidc.so ] || die "missing mod_auth_openidc (make deps)"
+[ -f "$MODDIR/mod_auth_openidc.so" ] || die "missing mod_auth_openidc (make deps)"
 "$PY" -c 'import jwt' 2>/dev/null || die "$PY cannot import jwt (make deps: python3-jwt)"
 
-TMP=$(mktemp -d /tmp/mcp-demo-test.XXXXXX)
-chmod 755 "$TMP"
+harness_workdir
+TMP=$work
 demo_pid=
 passed=0
 failed=0
@@ -85,20 +78,11 @@ cleanup() {
     local rc=$?
     set +e
     [ -z "$demo_pid" ] || stop_demo
-    if [ "${DEMO_TEST_KEEP:-0}" = 1 ]; then
-        say "kept $TMP"
-    else
-        rm -rf "$TMP"
-    fi
+    harness_finish "${DEMO_TEST_KEEP:-0}"
     exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-    "$NODE" -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => {
-        console.log(s.address().port); s.close(); });'
-}
 
 export DEMO_SCREENSHOTS=${DEMO_SCREENSHOTS:-$TMP/screenshots}
 mkdir -p "$DEMO_SCREENSHOTS"
@@ -110,7 +94,7 @@ export TMPDIR=$TMP
 # then the stop check.
 run_mode() {
     local mode=$1 file=$2 port state log tap status rc listening left
-    port=$(free_port)
+    port=$(harness_free_ports 1)
     state=$TMP/state-$mode
     log=$TMP/demo-$mode.log
     tap=$TMP/tap-$mode.log
@@ -159,7 +143,7 @@ EOF
         "$NODE" --test --test-concurrency=1 --test-reporter=tap "$file" 2>&1 | tee "$tap"
     status=${PIPESTATUS[0]}
     set -e
-    count() { sed -n "s/^# $1 \\([0-9][0-9]*\\)\$/\\1/p" "$tap" | tail -1; }
+    count() { harness_tap_count "$tap" "$1"; }
     local p f c s t
     p=$(count pass) f=$(count fail) c=$(count cancelled) s=$(count skipped) t=$(count todo)
     passed=$((passed + ${p:-0}))
@@ -206,27 +190,21 @@ EOF
 # conf/example-oidc.conf, as an operator installs it: apache2 -t passes
 # with its paths pointing at files that exist.
 check_example() {
-    local d=$TMP/example-oidc m=/usr/lib/apache2/modules out
+    local d=$TMP/example-oidc out
     mkdir -p "$d"
-    build/mcp-token keygen --bits 2048 "$d/signing-key.pem" >/dev/null 2>&1
+    fixture_key "$d/signing-key.pem" 2048 2>/dev/null
     echo secret >"$d/oidc-client-secret"
     echo passphrase >"$d/oidc-crypto-passphrase"
     sed "s|/etc/apache2/mcp|$d|g" conf/example-oidc.conf >"$d/example.conf"
-    {
-        echo "ServerRoot \"$d\""
-        echo "ServerName 127.0.0.1"
-        echo "Listen 127.0.0.1:$(free_port)"
-        echo "PidFile \"$d/httpd.pid\""
-        echo "ErrorLog \"$d/error_log\""
-        echo "DefaultRuntimeDir \"$d\""
-        for mod in mpm_event authn_core authz_core authz_user headers proxy proxy_http \
-            socache_shmcb auth_openidc; do
-            echo "LoadModule ${mod}_module $m/mod_$mod.so"
-        done
-        echo "LoadModule mcp_credentials_module $ROOT/.libs/mod_mcp_credentials.so"
-        echo "Include \"$d/example.conf\""
-    } >"$d/httpd.conf"
-    if out=$("${HTTPD:-/usr/sbin/apache2}" -f "$d/httpd.conf" -t 2>&1); then
+    harness_base_conf "$d"
+    cat >"$d/httpd.conf" <<EOF
+ServerRoot "$d"
+Include "$d/base.conf"
+LoadModule auth_openidc_module $MODDIR/mod_auth_openidc.so
+Listen 127.0.0.1:$(harness_free_ports 1)
+Include "$d/example.conf"
+EOF
+    if out=$("$HTTPD" -f "$d/httpd.conf" -t 2>&1); then
         passed=$((passed + 1))
         echo "ok - conf/example-oidc.conf passes apache2 -t"
     else

@@ -89,22 +89,11 @@ sub config_test {
 sub _config_test {
     my ($lines, %opt) = @_;
     my $dir = tempdir(CLEANUP => 1);
-    my $t = t_dir();
-    my $so = "$t/../.libs/mod_mcp_credentials.so";
     open my $fh, '>', "$dir/httpd.conf" or die "$dir/httpd.conf: $!";
     print $fh <<"CONF";
 ServerRoot "$dir"
-ServerName 127.0.0.1
+Include "${\ base_conf()}"
 Listen 127.0.0.1:1
-PidFile "$dir/httpd.pid"
-ErrorLog "$dir/error_log"
-LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule authn_core_module /usr/lib/apache2/modules/mod_authn_core.so
-LoadModule authn_file_module /usr/lib/apache2/modules/mod_authn_file.so
-LoadModule authz_user_module /usr/lib/apache2/modules/mod_authz_user.so
-LoadModule auth_basic_module /usr/lib/apache2/modules/mod_auth_basic.so
-LoadModule mcp_credentials_module $so
 $lines
 CONF
     close $fh;
@@ -167,6 +156,10 @@ sub origin {
 
 sub module_so { t_dir() . '/../.libs/mod_mcp_credentials.so' }
 
+# The opening block and the modules of every test httpd (the module too):
+# t/harness/base.conf.in, written here by t/run-apache-test.sh.
+sub base_conf { t_dir() . '/conf/base.conf' }
+
 # Sends raw bytes to the test server and parses what comes back (the
 # connection is closed by the request, so the answer ends at EOF).
 # Bounded: 20 s at most.
@@ -217,27 +210,11 @@ sub private_httpd {
     my $dir = tempdir(CLEANUP => 1);
     my $port = $opt{port} || free_port();
     my $t = t_dir();
-    my $so = module_so();
-    my $m = '/usr/lib/apache2/modules';
     open my $fh, '>', "$dir/httpd.conf" or die "$dir/httpd.conf: $!";
     print $fh <<"CONF";
 ServerRoot "$dir"
-ServerName 127.0.0.1
+Include "${\ base_conf()}"
 Listen 127.0.0.1:$port
-PidFile "$dir/httpd.pid"
-ErrorLog "$dir/error_log"
-DefaultRuntimeDir "$dir"
-LogLevel warn
-User nobody
-Group nogroup
-LoadModule mpm_event_module $m/mod_mpm_event.so
-LoadModule authn_core_module $m/mod_authn_core.so
-LoadModule authn_file_module $m/mod_authn_file.so
-LoadModule authz_core_module $m/mod_authz_core.so
-LoadModule authz_user_module $m/mod_authz_user.so
-LoadModule auth_basic_module $m/mod_auth_basic.so
-LoadModule alias_module $m/mod_alias.so
-LoadModule mcp_credentials_module $so
 StartServers 1
 ServerLimit 1
 ThreadsPerChild 8

@@ -38,20 +38,22 @@
 #
 # Environment: LOAD_SECONDS, GRACEFUL_SECONDS, WARMUP_SECONDS,
 # LOAD_RSS_GROWTH_KIB, LOAD_KEEP=1 (keep the work directory under /tmp and
-# print its path), HTTPD, MCP_TOKEN (the tool), LOAD_MODULE (the .so),
-# SYSPYTHON, MODDIR.
+# print its path), LOAD_MODULE (the .so), and those of t/harness/lib.sh
+# (MCP_HTTPD or HTTPD, MCP_TOKEN, SYSPYTHON, MCP_MODDIR).
 set -euo pipefail
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# ------------------------------------------------------------- checks --
+passed=0
+failed=0
+SUITE=load
+# shellcheck source=t/harness/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../harness/lib.sh"
+root=$ROOT
 here=$root/t/load
-HTTPD=${HTTPD:-/usr/sbin/apache2}
-TOOL=${MCP_TOKEN:-$root/build/mcp-token}
-MODULE=${LOAD_MODULE:-$root/.libs/mod_mcp_credentials.so}
-PY=${SYSPYTHON:-/usr/bin/python3}
-MODDIR=${MODDIR:-/usr/lib/apache2/modules}
+MODULE=${LOAD_MODULE:-$MODULE}
 LUA=$here/mixed.lua
 
-int_or_die() { [[ $2 =~ ^[0-9]+$ ]] || { echo "load: $1 must be a number, not '$2'" >&2; echo "load: 0 passed, 1 failed"; exit 1; }; }
+int_or_die() { [[ $2 =~ ^[0-9]+$ ]] || die "$1 must be a number, not '$2'"; }
 LOAD_SECONDS=${LOAD_SECONDS:-60}
 int_or_die LOAD_SECONDS "$LOAD_SECONDS"
 [ "$LOAD_SECONDS" -ge 5 ] || LOAD_SECONDS=5
@@ -77,9 +79,6 @@ GUARD_CONNS=32
 KINDS="mint page guarded"
 conns_of() { case $1 in mint) echo $MINT_CONNS ;; page) echo $PAGE_CONNS ;; guarded) echo $GUARD_CONNS ;; esac; }
 
-# ------------------------------------------------------------- checks --
-passed=0
-failed=0
 rows=()
 # check NAME OK DETAIL: OK is 0 for a pass (a shell status), else a failure.
 check() {
@@ -94,14 +93,6 @@ check() {
 # cond EXPR: 0 when the awk expression is true (for check's OK argument).
 cond() { awk "BEGIN { exit !($1) }" && echo 0 || echo 1; }
 
-finished=0
-die() {
-    echo "load: $*" >&2
-    echo "load: $passed passed, $((failed + 1)) failed"
-    finished=1
-    exit 1
-}
-
 [ -x "$TOOL" ] || die "$TOOL is missing: run make all first"
 [ -f "$MODULE" ] || die "$MODULE is missing: run make all first"
 # httpd loads its DSOs again at every graceful restart: a private copy keeps
@@ -114,49 +105,23 @@ for t in wrk htpasswd curl; do
 done
 [ -x "$PY" ] || die "$PY is missing"
 [ -f "$LUA" ] || die "$LUA is missing"
-id nobody >/dev/null 2>&1 || die "no user nobody for the httpd workers"
-worker_group=nogroup
-getent group nogroup >/dev/null || worker_group=$(id -gn nobody)
 
-work=$(mktemp -d /tmp/mcp-load.XXXXXX)
+harness_workdir
 conf=$work/httpd.conf
-httpd_pid=
 bg_pids=()
 
-# stop PID WHAT: TERM, then KILL after 5 s; waits for it.
-stop() {
-    local pid=$1
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
-        echo "load: $2 did not stop within 5 s: killing it" >&2
-        kill -KILL "$pid" 2>/dev/null
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
-    local rc=$? p kids
+    local rc=$? p
     set +e
-    if [ "$finished" = 0 ]; then
+    if [ "$harness_done" = 0 ]; then
         # An unexpected exit (set -e): still one final line, and a failure.
         echo "load: the script stopped unexpectedly (exit $rc${err_line:+ at line $err_line})" >&2
         echo "load: $passed passed, $((failed + 1)) failed"
         [ "$rc" != 0 ] || rc=1
     fi
-    for p in "${bg_pids[@]}"; do stop "$p" "a load generator"; done
-    if [ -n "$httpd_pid" ] && kill -0 "$httpd_pid" 2>/dev/null; then
-        kids=$(ps -o pid= --ppid "$httpd_pid" 2>/dev/null)
-        stop "$httpd_pid" "httpd"
-        # Children of a parent that had to be killed: by their ids.
-        for p in $kids; do kill -KILL "$p" 2>/dev/null; done
-    fi
-    if [ "${LOAD_KEEP:-0}" = 1 ]; then
-        echo "load: kept $work" >&2
-    else
-        rm -rf "$work"
-    fi
+    for p in "${bg_pids[@]}"; do harness_stop "$p" "a load generator"; done
+    harness_stop_httpd
+    harness_finish "${LOAD_KEEP:-0}"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -164,12 +129,6 @@ err_line=
 trap 'err_line=$LINENO' ERR
 trap 'exit 130' INT TERM
 
-quiet() {
-    "$@" >>"$work/setup.log" 2>&1 || {
-        cat "$work/setup.log" >&2
-        die "setup failed: $*"
-    }
-}
 now_ms() { date +%s%3N; }
 
 # jwt_kid: the kid of the JWT on stdin (its header, base64url JSON).
@@ -192,7 +151,6 @@ echo "load: load average at start: $load_start ($(nproc) CPUs)"
 # ------------------------------------------------------------- setup --
 # The workers (nobody) read htpasswd, the group file and the documents; the
 # keys stay 0600: the parent reads them as root at start and at graceful.
-chmod 755 "$work"
 mkdir -p "$work/htdocs/guarded" "$work/keys"
 cp "$MODULE" "$work/mod_mcp_credentials.so" || die "cannot copy $MODULE"
 echo "load: module $MODULE ($(stat -c '%s bytes, %y' "$MODULE" | cut -d. -f1)), copied"
@@ -202,7 +160,7 @@ echo "$guarded_text" >"$work/htdocs/guarded/file.txt"
 chmod -R a+rX "$work/htdocs"
 
 for k in a b; do
-    quiet "$TOOL" keygen --bits 3072 "$work/keys/$k.pem"
+    quiet fixture_key "$work/keys/$k.pem" 3072
 done
 kid_a=$("$TOOL" mint --key "$work/keys/a.pem" --sub probe --lifetime PT1M 2>/dev/null | jwt_kid)
 kid_b=$("$TOOL" mint --key "$work/keys/b.pem" --sub probe --lifetime PT1M 2>/dev/null | jwt_kid)
@@ -213,14 +171,11 @@ echo "load: kid A $kid_a, kid B $kid_b"
 # SHA-1 htpasswd: bcrypt would cost more than the mint itself.
 user=loader
 password=loader-pw-$RANDOM
-quiet htpasswd -cbs "$work/htpasswd" "$user" "$password"
-echo "ROLE_USER: $user" >"$work/groups"
-chmod 644 "$work/htpasswd" "$work/groups"
+quiet fixture_user "$work/htpasswd" "$user" "$password" -s
+echo "ROLE_USER: $user" | fixture_groups "$work/groups"
 basic="Basic $(printf '%s:%s' "$user" "$password" | base64 -w0)"
 
-port=$("$PY" -c '
-import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(harness_free_ports 1)
 base=http://127.0.0.1:$port
 
 write_keys() { # write_keys LINE...: replace the key ring file in one rename
@@ -229,35 +184,10 @@ write_keys() { # write_keys LINE...: replace the key ring file in one rename
 }
 write_keys "MCPCredentialsSigningKey $work/keys/a.pem"
 
-cat >"$conf" <<EOF
-# Generated by t/load/run.sh
-ServerRoot "$work"
-ServerName 127.0.0.1
+{ harness_conf_head "$work/mod_mcp_credentials.so"; cat <<EOF; } >"$conf"
 Listen 127.0.0.1:$port
-PidFile "$work/httpd.pid"
-DefaultRuntimeDir "$work"
-User nobody
-Group $worker_group
 
-LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
-LoadModule authn_core_module $MODDIR/mod_authn_core.so
-LoadModule authn_file_module $MODDIR/mod_authn_file.so
-LoadModule authz_core_module $MODDIR/mod_authz_core.so
-LoadModule authz_user_module $MODDIR/mod_authz_user.so
-LoadModule auth_basic_module $MODDIR/mod_auth_basic.so
-LoadModule headers_module $MODDIR/mod_headers.so
-LoadModule mime_module $MODDIR/mod_mime.so
-LoadModule socache_shmcb_module $MODDIR/mod_socache_shmcb.so
-LoadModule mcp_credentials_module $work/mod_mcp_credentials.so
-
-TypesConfig /etc/mime.types
-DocumentRoot "$work/htdocs"
-<Directory />
-    Require all denied
-</Directory>
-<Directory "$work/htdocs">
-    Require all granted
-</Directory>
+$(harness_docroot)
 
 # Two children, never more: the spare-thread limits never trigger, so no
 # child is born or reaped by the MPM during the run and the RSS series of
@@ -284,7 +214,6 @@ MaxSpareThreads 144
 MaxConnectionsPerChild 0
 KeepAlive On
 
-ErrorLog "$work/error_log"
 # mpm_event:trace1 logs each close of keep-alive connections by the MPM
 # (workers busy, or the child dying at a graceful): the evidence for the
 # socket errors the load may see.
@@ -298,11 +227,7 @@ Header always echo ^X-Load-Id\$
 Include "$work/keys.conf"
 
 <Location /mcp-credentials>
-    AuthType Basic
-    AuthName "MCP credentials"
-    AuthBasicProvider file
-    AuthUserFile "$work/htpasswd"
-    Require valid-user
+$(harness_basic_auth)
     SetHandler mcp-credentials
     MCPCredentials On
     MCPCredentialsLoginURL none
@@ -314,26 +239,13 @@ Include "$work/keys.conf"
 </Location>
 
 <Location /guarded>
-    AuthType mcp-bearer
-    AuthName "mcp"
-    Require valid-user
+$(harness_bearer_auth)
 </Location>
 EOF
 
-"$HTTPD" -f "$conf" -t >"$work/configtest.log" 2>&1 || {
-    cat "$work/configtest.log" >&2
-    die "the generated configuration does not pass apache2 -t"
-}
-
-"$HTTPD" -f "$conf" -DFOREGROUND >"$work/httpd.out" 2>&1 &
-httpd_pid=$!
-up=
-for _ in $(seq 100); do
-    kill -0 "$httpd_pid" 2>/dev/null || { cat "$work/httpd.out" "$work/error_log" >&2 2>/dev/null; die "httpd exited at start"; }
-    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/index.html" || true)" = 200 ] && { up=1; break; }
-    sleep 0.1
-done
-[ -n "$up" ] || die "httpd did not answer within 10 s"
+harness_configtest "$conf"
+harness_start_httpd "$conf"
+harness_wait_http httpd "$base/index.html" 200 "$httpd_pid"
 
 children() { { ps -o pid= --ppid "$httpd_pid" 2>/dev/null || true; } | awk '{ print $1 }' | sort -n | tr '\n' ' '; }
 
@@ -755,5 +667,5 @@ if [ "$failed" != 0 ]; then
     grep -v 'minted token' "$work/error_log" | tail -n 20 | sed 's/^/#   /' >&2
 fi
 echo "load: $passed passed, $failed failed"
-finished=1
+harness_done=1
 [ "$failed" = 0 ]
