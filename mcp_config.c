@@ -97,23 +97,9 @@ const char *mcp_config_check_env(apr_pool_t *p)
 /* Records                                                              */
 /* ------------------------------------------------------------------ */
 
-static apr_status_t key_cleanup(void *key)
-{
-    mcp_jwt_key_free(key);
-    return APR_SUCCESS;
-}
-
-static apr_status_t groupfile_cleanup(void *gf)
-{
-    mcp_groupfile_free(gf);
-    return APR_SUCCESS;
-}
-
-static apr_status_t revocation_cleanup(void *list)
-{
-    mcp_revocation_free(list);
-    return APR_SUCCESS;
-}
+MCP_POOL_CLEANUP(key_cleanup, mcp_jwt_key_free)
+MCP_POOL_CLEANUP(groupfile_cleanup, mcp_groupfile_free)
+MCP_POOL_CLEANUP(revocation_cleanup, mcp_revocation_free)
 
 void *mcp_create_server_conf(apr_pool_t *p, server_rec *s)
 {

@@ -48,11 +48,7 @@ void mcp_security_headers(request_rec *r, const char *csp, int no_store)
     }
 }
 
-static apr_status_t json_cleanup(void *json)
-{
-    cJSON_Delete(json);
-    return APR_SUCCESS;
-}
+MCP_POOL_CLEANUP(json_cleanup, cJSON_Delete)
 
 /* Hands a cJSON tree to a pool, so no error path leaks it. */
 cJSON *mcp_pool_json(apr_pool_t *p, cJSON *json)
@@ -63,17 +59,8 @@ cJSON *mcp_pool_json(apr_pool_t *p, cJSON *json)
     return json;
 }
 
-static apr_status_t roles_cleanup(void *roles)
-{
-    mcp_roles_clear(roles);
-    return APR_SUCCESS;
-}
-
-static apr_status_t token_request_cleanup(void *req)
-{
-    mcp_token_request_clear(req);
-    return APR_SUCCESS;
-}
+MCP_POOL_CLEANUP(roles_cleanup, mcp_roles_clear)
+MCP_POOL_CLEANUP(token_request_cleanup, mcp_token_request_clear)
 
 /* size bytes in the pool, whose contents cleanup frees with it. */
 static void *pool_owned(apr_pool_t *p, apr_size_t size,

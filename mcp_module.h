@@ -175,6 +175,15 @@ typedef struct {
     const char *location;
 } mcp_dir_conf;
 
+/* Defines name, an APR pool cleanup that hands its data to free_fn: the
+ * unit's own objects (keys, lists, trees) live as long as a pool. */
+#define MCP_POOL_CLEANUP(name, free_fn)                                       \
+    static apr_status_t name(void *data)                                      \
+    {                                                                         \
+        free_fn(data);                                                        \
+        return APR_SUCCESS;                                                   \
+    }
+
 static inline mcp_server_conf *mcp_server_config(server_rec *s)
 {
     return ap_get_module_config(s->module_config, &mcp_credentials_module);

@@ -46,11 +46,7 @@ static const char *const asset_names[] = {"page.css", "page.js", NULL};
 /* Loading at configuration time                                        */
 /* ------------------------------------------------------------------ */
 
-static apr_status_t tpl_cleanup(void *tpl)
-{
-    mcp_tpl_free(tpl);
-    return APR_SUCCESS;
-}
+MCP_POOL_CLEANUP(tpl_cleanup, mcp_tpl_free)
 
 /* The bytes of a template file: the operator's directory first, then the
  * built-in copy.  Returns an error message or NULL. */

@@ -14,6 +14,7 @@
 #include <openssl/sha.h>
 
 #include "pkce.h"
+#include "two_strings.h"
 
 static void reference_challenge(const char *v, char out[44])
 {
@@ -30,15 +31,10 @@ static void reference_challenge(const char *v, char out[44])
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *v = malloc(size + 1), *c, ref[44];
-    size_t lv;
+    char *c, ref[44], *v = two_strings(data, size, &c);
 
     if (!v)
         return 0;
-    memcpy(v, data, size);
-    v[size] = '\0';
-    lv = strlen(v);
-    c = lv < size ? v + lv + 1 : v + size;
 
     if (mcp_pkce_s256_matches(v, c) &&
         (!mcp_pkce_verifier_valid(v) || !mcp_pkce_challenge_valid(c)))

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "redirect_uri.h"
+#include "two_strings.h"
 
 static int starts_with_ci(const char *s, const char *prefix)
 {
@@ -47,15 +48,10 @@ static void check_accepted(const char *u)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *a = malloc(size + 1), *b;
-    size_t la;
+    char *b, *a = two_strings(data, size, &b);
 
     if (!a)
         return 0;
-    memcpy(a, data, size);
-    a[size] = '\0';
-    la = strlen(a);
-    b = la < size ? a + la + 1 : a + size;
 
     if (!mcp_redirect_uri_matches(a, a) && mcp_redirect_uri_check(a, NULL, 0) == MCP_REDIRECT_OK)
         abort();

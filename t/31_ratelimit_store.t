@@ -49,16 +49,7 @@ MaxRequestWorkers 16
 MCPCredentialsSigningKey $t/keys/signing.pem
 MCPCredentialsRateCache $store
 LogLevel warn mcp_credentials:info
-<Location /mint>
-    AuthType Basic
-    AuthName "MCP credentials"
-    AuthBasicProvider file
-    AuthUserFile $t/conf/htpasswd
-    Require valid-user
-    SetHandler mcp-credentials
-    MCPCredentials On
-    MCPCredentialsMintRate 3/1h
-</Location>
+@{[ MCPTest::basic_location('/mint', 'MCPCredentialsMintRate 3/1h') ]}
 CONF
 }
 

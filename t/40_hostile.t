@@ -316,17 +316,7 @@ Listen 127.0.0.1:$backend
 </VirtualHost>
 <VirtualHost 127.0.0.1:$port>
     # The page at the root; the later sections override it below them.
-    <Location />
-        AuthType Basic
-        AuthName "MCP credentials"
-        AuthBasicProvider file
-        AuthUserFile $t/conf/htpasswd
-        Require valid-user
-        SetHandler mcp-credentials
-        MCPCredentials On
-        MCPCredentialsRolesFrom groupfile $t/conf/groups
-    </Location>
-    <Location /proxied>
+@{[ MCPTest::basic_location('/', "MCPCredentialsRolesFrom groupfile $t/conf/groups") ]}    <Location /proxied>
         SetHandler none
         AuthType mcp-bearer
         AuthName "mcp"

@@ -168,38 +168,32 @@ test('a malformed revocation file: every token refused until a good version is b
     await assertAcceptedEverywhere(other.token, 'a token the good list does not name');
 });
 
-test('a directory in place of the revocation file: every token refused until the file is back', async (t) => {
-    const good = fs.readFileSync(env.revoked, 'utf8');
-    const state = { done: false };
-    t.after(() => restore(good, state));
-    const token = (await mint('alice')).token;
-    const logFrom = fs.statSync(env.errorLog).size;
-    fs.unlinkSync(env.revoked);
-    fs.mkdirSync(env.revoked, { mode: 0o755 });
-    await sleep(RECHECK_MS);
-    await assertUnavailableEverywhere(token);
-    await assertUnavailableEverywhere(revokedOne.token);
-    assertLoggedOncePerProcess(errorLogSince(logFrom), /MCPBearerRevokedTokens: revocation file '[^']+' is a directory/);
-    await restore(good, state);
-    await assertAcceptedEverywhere(token, 'the file is back');
-    await assertRevokedEverywhere(revokedOne.token);
-});
-
-test('a deleted revocation file: every token refused until the file is back', async (t) => {
-    const good = fs.readFileSync(env.revoked, 'utf8');
-    const state = { done: false };
-    t.after(() => restore(good, state));
-    const token = (await mint('alice')).token;
-    const logFrom = fs.statSync(env.errorLog).size;
-    fs.unlinkSync(env.revoked);
-    await sleep(RECHECK_MS);
-    await assertUnavailableEverywhere(token);
-    await assertUnavailableEverywhere(revokedOne.token);
-    assertLoggedOncePerProcess(errorLogSince(logFrom), /MCPBearerRevokedTokens: revocation file '[^']+' does not exist/);
-    await restore(good, state);
-    await assertAcceptedEverywhere(token, 'the file is back');
-    await assertRevokedEverywhere(revokedOne.token);
-});
+// The file gone, or a directory in its place: every token refused until
+// the file is back.
+for (const [what, breakIt, reason] of [
+    ['a directory in place of the revocation file', () => {
+        fs.unlinkSync(env.revoked);
+        fs.mkdirSync(env.revoked, { mode: 0o755 });
+    }, /is a directory/],
+    ['a deleted revocation file', () => fs.unlinkSync(env.revoked), /does not exist/],
+]) {
+    test(`${what}: every token refused until the file is back`, async (t) => {
+        const good = fs.readFileSync(env.revoked, 'utf8');
+        const state = { done: false };
+        t.after(() => restore(good, state));
+        const token = (await mint('alice')).token;
+        const logFrom = fs.statSync(env.errorLog).size;
+        breakIt();
+        await sleep(RECHECK_MS);
+        await assertUnavailableEverywhere(token);
+        await assertUnavailableEverywhere(revokedOne.token);
+        assertLoggedOncePerProcess(errorLogSince(logFrom),
+            new RegExp(`MCPBearerRevokedTokens: revocation file '[^']+' ${reason.source}`));
+        await restore(good, state);
+        await assertAcceptedEverywhere(token, 'the file is back');
+        await assertRevokedEverywhere(revokedOne.token);
+    });
+}
 
 // The parent reads the list at startup; a child it forks later (after a
 // crash, MaxConnectionsPerChild, or to add spare threads) must not serve

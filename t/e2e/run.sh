@@ -117,14 +117,7 @@ MCPBearerResourceMetadata On
 MCPBearerRevokedTokens "$work/revoked"
 
 # Where people mint their tokens (Basic auth, roles from the group file).
-<Location /mcp-credentials>
-$(harness_basic_auth)
-    SetHandler mcp-credentials
-    MCPCredentials On
-    MCPCredentialsLoginURL none
-    MCPCredentialsMaxLifetime P30D
-    MCPCredentialsRolesFrom groupfile "$work/groups"
-</Location>
+$(harness_credentials_location)
 <Location /mcp-credentials/jwks.json>
     Require all granted
 </Location>

@@ -115,6 +115,18 @@ harness_basic_auth() {
 AUTH
 }
 
+# harness_credentials_location [LINE...]: the suites' credentials page at
+# /mcp-credentials (Basic sign-in, a 401 instead of a login page, tokens of
+# at most 30 days, roles from $work/groups), with the lines given added.
+harness_credentials_location() {
+    echo '<Location /mcp-credentials>'
+    harness_basic_auth
+    printf '    %s\n' 'SetHandler mcp-credentials' 'MCPCredentials On' \
+        'MCPCredentialsLoginURL none' 'MCPCredentialsMaxLifetime P30D' \
+        "MCPCredentialsRolesFrom groupfile \"$work/groups\"" "$@"
+    echo '</Location>'
+}
+
 # harness_docroot: $work/htdocs as the DocumentRoot, the only directory
 # served.
 harness_docroot() {

@@ -190,6 +190,18 @@ sub raw_request {
     return HTTP::Response->parse($out);
 }
 
+# A <Location> where the suite's users sign in with Basic authentication
+# and the module serves the page, with the directives given after it.
+sub basic_location {
+    my ($path, @lines) = @_;
+    my $t = t_dir();
+    return join("\n", "<Location $path>", '    AuthType Basic',
+        '    AuthName "MCP credentials"', '    AuthBasicProvider file',
+        "    AuthUserFile $t/conf/htpasswd", '    Require valid-user',
+        '    SetHandler mcp-credentials', '    MCPCredentials On',
+        (map { "    $_" } @lines), '</Location>') . "\n";
+}
+
 # A TCP port on 127.0.0.1 that nothing listens on right now.
 sub free_port {
     require IO::Socket::INET;

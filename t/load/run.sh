@@ -226,17 +226,9 @@ Header always echo ^X-Load-Id\$
 
 Include "$work/keys.conf"
 
-<Location /mcp-credentials>
-$(harness_basic_auth)
-    SetHandler mcp-credentials
-    MCPCredentials On
-    MCPCredentialsLoginURL none
-    MCPCredentialsMaxLifetime P30D
-    MCPCredentialsRolesFrom groupfile "$work/groups"
-    # High enough never to refuse the load user, so that the shared counter
-    # (shmcb and its mutex) is taken on every mint.
-    MCPCredentialsMintRate 1000000/1h
-</Location>
+# The load user's mint rate is high enough never to refuse, so that the
+# shared counter (shmcb and its mutex) is taken on every mint.
+$(harness_credentials_location 'MCPCredentialsMintRate 1000000/1h')
 
 <Location /guarded>
 $(harness_bearer_auth)
