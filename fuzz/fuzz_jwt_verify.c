@@ -32,6 +32,7 @@
 #include <openssl/evp.h>
 
 #include "jwt_internal.h"
+#include "rs512_sign.h"
 
 #ifndef MCP_FUZZ_KEYS_DIR
 #define MCP_FUZZ_KEYS_DIR "fuzz/keys"
@@ -233,32 +234,7 @@ static size_t checksum(const uint8_t *data, size_t size)
 static char *rs512_token(const uint8_t *header, size_t hlen,
                          const uint8_t *payload, size_t plen, size_t *len)
 {
-    char *h = mcp_b64url_encode_alloc(header, hlen);
-    char *p = mcp_b64url_encode_alloc(payload, plen);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char sig[512];
-    size_t sig_len = sizeof(sig), input_len;
-    char *token = NULL;
-
-    if (h && p && ctx) {
-        input_len = strlen(h) + 1 + strlen(p);
-        token = malloc(input_len + 1 + mcp_b64url_encoded_len(sig_len) + 1);
-    }
-    if (token) {
-        snprintf(token, input_len + 1, "%s.%s", h, p);
-        if (EVP_DigestSignInit(ctx, NULL, EVP_sha512(), NULL, signer->pkey) !=
-                1 ||
-            EVP_DigestSign(ctx, sig, &sig_len, (unsigned char *)token,
-                           input_len) != 1)
-            abort();
-        token[input_len] = '.';
-        *len = input_len + 1 +
-               mcp_b64url_encode(sig, sig_len, token + input_len + 1);
-    }
-    EVP_MD_CTX_free(ctx);
-    free(h);
-    free(p);
-    return token;
+    return rs512_sign(signer->pkey, header, hlen, payload, plen, len);
 }
 
 static void fuzz_signed(const uint8_t *data, size_t size)

@@ -150,6 +150,19 @@ report_failure() {
     ls "$run/artifacts/$t/" 2>/dev/null | sed "s|^|  input kept: $run/artifacts/$t/|"
 }
 
+# tally STATUS TARGET PASSED-TEXT FAILED-TEXT: one line for the target and
+# its count; a failure also gets its report.
+tally() {
+    if [ "$1" -eq 0 ]; then
+        echo "fuzz_$2: $3"
+        passed=$((passed + 1))
+    else
+        echo "fuzz_$2: $4"
+        report_failure "$2"
+        failed=$((failed + 1))
+    fi
+}
+
 for t in "${targets[@]}"; do
     bin=$out/fuzz_$t
     log=$run/$t.log
@@ -173,14 +186,9 @@ for t in "${targets[@]}"; do
             "${files[@]}" >"$log" 2>&1
         rc=$?
         runs=$(grep -c '^Executed ' "$log")
-        if [ $rc -eq 0 ] && [ "$runs" -eq ${#files[@]} ]; then
-            echo "fuzz_$t: passed, $runs inputs"
-            passed=$((passed + 1))
-        else
-            echo "fuzz_$t: FAILED (exit $rc, $runs of ${#files[@]} inputs ran)"
-            report_failure "$t"
-            failed=$((failed + 1))
-        fi
+        [ $rc -eq 0 ] && [ "$runs" -eq ${#files[@]} ]
+        tally $? "$t" "passed, $runs inputs" \
+            "FAILED (exit $rc, $runs of ${#files[@]} inputs ran)"
         continue
     fi
 
@@ -197,14 +205,10 @@ for t in "${targets[@]}"; do
     runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n 1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
     size=$(find "$work" -type f | wc -l)
-    if [ $rc -eq 0 ] && [ -n "$runs" ]; then
-        echo "fuzz_$t: passed, $runs runs in ${seconds} s, ${cov:-cov: ?}, corpus $seeds -> $size files"
-        passed=$((passed + 1))
-    else
-        echo "fuzz_$t: FAILED (exit $rc${runs:+, $runs runs})"
-        report_failure "$t"
-        failed=$((failed + 1))
-    fi
+    [ $rc -eq 0 ] && [ -n "$runs" ]
+    tally $? "$t" \
+        "passed, $runs runs in ${seconds} s, ${cov:-cov: ?}, corpus $seeds -> $size files" \
+        "FAILED (exit $rc${runs:+, $runs runs})"
 done
 
 if [ $failed -eq 0 ] && [ -z "${FUZZ_KEEP:-}" ]; then

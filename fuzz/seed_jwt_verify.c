@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "jwt_internal.h"
+#include "rs512_sign.h"
 
 static const char *out_dir;
 
@@ -45,25 +46,12 @@ static mcp_jwt_key *load(const char *dir, const char *name)
 static char *sign_raw(const mcp_jwt_key *key, const char *header,
                       const char *payload)
 {
-    char *h =
-        mcp_b64url_encode_alloc((const unsigned char *)header, strlen(header));
-    char *p = mcp_b64url_encode_alloc((const unsigned char *)payload,
-                                      strlen(payload));
-    size_t input_len = strlen(h) + 1 + strlen(p), sig_len = 1024;
-    unsigned char sig[1024];
-    char *token = malloc(input_len + 2 + mcp_b64url_encoded_len(sig_len));
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-
-    sprintf(token, "%s.%s", h, p);
-    if (EVP_DigestSignInit(ctx, NULL, EVP_sha512(), NULL, key->pkey) != 1 ||
-        EVP_DigestSign(ctx, sig, &sig_len, (unsigned char *)token, input_len) !=
-            1)
+    size_t len;
+    char *token = rs512_sign(key->pkey, (const unsigned char *)header,
+                             strlen(header), (const unsigned char *)payload,
+                             strlen(payload), &len);
+    if (!token)
         exit(1);
-    token[input_len] = '.';
-    mcp_b64url_encode(sig, sig_len, token + input_len + 1);
-    EVP_MD_CTX_free(ctx);
-    free(h);
-    free(p);
     return token;
 }
 

@@ -248,6 +248,23 @@ static mcp_treq_status json_members(const cJSON *root, mcp_token_request *req,
     return MCP_TREQ_OK;
 }
 
+/* What both parsers do first: an empty request and message, and the size
+ * limit.  A NULL body is an empty one. */
+static mcp_treq_status start(mcp_token_request *req, const char *body,
+                             size_t *len, char *msg, size_t msglen)
+{
+    mcp_message(msg, msglen, "%s", "");
+    mcp_token_request_clear(req);
+    if (*len > MCP_TOKEN_REQUEST_MAX_BODY) {
+        mcp_message(msg, msglen, "the body is larger than %d bytes",
+                    MCP_TOKEN_REQUEST_MAX_BODY);
+        return MCP_TREQ_TOO_LARGE;
+    }
+    if (body == NULL)
+        *len = 0;
+    return MCP_TREQ_OK;
+}
+
 mcp_treq_status mcp_token_request_parse_json(const char *body, size_t len,
                                              mcp_token_request *req, char *msg,
                                              size_t msglen)
@@ -257,15 +274,8 @@ mcp_treq_status mcp_token_request_parse_json(const char *body, size_t len,
     mcp_treq_status st;
     size_t i;
 
-    mcp_message(msg, msglen, "%s", "");
-    mcp_token_request_clear(req);
-    if (len > MCP_TOKEN_REQUEST_MAX_BODY) {
-        mcp_message(msg, msglen, "the body is larger than %d bytes",
-                MCP_TOKEN_REQUEST_MAX_BODY);
+    if (start(req, body, &len, msg, msglen) != MCP_TREQ_OK)
         return MCP_TREQ_TOO_LARGE;
-    }
-    if (body == NULL)
-        len = 0;
     for (i = 0; i < len && json_space(body[i]); i++)
         ;
     if (i == len) {
@@ -494,33 +504,56 @@ static mcp_treq_status form_custom_date(const form_fields *f,
     return MCP_TREQ_OK;
 }
 
+/* One name=value pair of a form body, undecoded: the next one from *pos
+ * (which moves past it).  Returns 0 at the end. */
+typedef struct {
+    const char *name;
+    size_t nlen;
+    const char *value;      /* NULL for "name" alone */
+    size_t vlen;
+    size_t len;             /* the whole pair; 0 for "a=1&&b=2"'s middle */
+} form_pair;
+
+static int next_pair(const char *body, size_t len, size_t *pos, form_pair *p)
+{
+    const char *pair, *amp, *eq;
+
+    if (*pos >= len)
+        return 0;
+    pair = body + *pos;
+    amp = memchr(pair, '&', len - *pos);
+    p->len = amp ? (size_t)(amp - pair) : len - *pos;
+    eq = memchr(pair, '=', p->len);
+    p->name = pair;
+    p->nlen = eq ? (size_t)(eq - pair) : p->len;
+    p->value = eq ? eq + 1 : NULL;
+    p->vlen = eq ? p->len - p->nlen - 1 : 0;
+    *pos += p->len + 1;
+    return 1;
+}
+
 static mcp_treq_status parse_form(const char *body, size_t len,
                                   mcp_token_request *req, form_fields *f,
                                   char *buf, char *msg, size_t msglen)
 {
     size_t pos = 0;
     mcp_treq_status st;
+    form_pair p;
 
-    while (pos < len) {
-        const char *pair = body + pos;
-        const char *amp = memchr(pair, '&', len - pos);
-        size_t plen = amp ? (size_t)(amp - pair) : len - pos;
-        const char *eq = memchr(pair, '=', plen);
-        size_t nlen = eq ? (size_t)(eq - pair) : plen;
+    while (next_pair(body, len, &pos, &p)) {
         long dn, dv = 0;
         char *name = buf, *value;
 
-        pos += plen + 1;
         /* "a=1&&b=2" and a trailing '&' carry nothing, as browsers and
          * URLSearchParams read them */
-        if (plen == 0)
+        if (p.len == 0)
             continue;
-        dn = form_decode(pair, nlen, name);
+        dn = form_decode(p.name, p.nlen, name);
         value = buf + (dn < 0 ? 0 : dn) + 1;
         value[0] = '\0';
         /* "name" alone is "name=" */
-        if (dn >= 0 && eq)
-            dv = form_decode(eq + 1, plen - nlen - 1, value);
+        if (dn >= 0 && p.value)
+            dv = form_decode(p.value, p.vlen, value);
         if (dn < 0 || dv < 0) {
             mcp_message(msg, msglen,
                     "the form has a bad percent escape or a NUL byte");
@@ -560,22 +593,16 @@ static char *form_find_csrf(const char *body, size_t len, char *buf)
 {
     size_t pos = 0;
     char *found = NULL;
+    form_pair p;
 
-    while (pos < len) {
-        const char *pair = body + pos;
-        const char *amp = memchr(pair, '&', len - pos);
-        size_t plen = amp ? (size_t)(amp - pair) : len - pos;
-        const char *eq = memchr(pair, '=', plen);
-        size_t nlen = eq ? (size_t)(eq - pair) : plen;
-        long dn, dv = 0;
+    while (next_pair(body, len, &pos, &p)) {
+        long dn = form_decode(p.name, p.nlen, buf), dv = 0;
 
-        pos += plen + 1;
-        dn = form_decode(pair, nlen, buf);
         if (dn < 0 || strcmp(buf, "csrf") != 0)
             continue;
         buf[0] = '\0';
-        if (eq)
-            dv = form_decode(eq + 1, plen - nlen - 1, buf);
+        if (p.value)
+            dv = form_decode(p.value, p.vlen, buf);
         if (found || dv < 0 || !mcp_utf8_valid(buf, (size_t)dv)) {
             free(found);
             return NULL;
@@ -595,15 +622,8 @@ mcp_treq_status mcp_token_request_parse_form(const char *body, size_t len,
     mcp_treq_status st;
     char *buf;
 
-    mcp_message(msg, msglen, "%s", "");
-    mcp_token_request_clear(req);
-    if (len > MCP_TOKEN_REQUEST_MAX_BODY) {
-        mcp_message(msg, msglen, "the body is larger than %d bytes",
-                MCP_TOKEN_REQUEST_MAX_BODY);
+    if (start(req, body, &len, msg, msglen) != MCP_TREQ_OK)
         return MCP_TREQ_TOO_LARGE;
-    }
-    if (body == NULL)
-        len = 0;
     /* one pair decoded at a time: its name and value never outgrow it */
     buf = malloc(len + 2);
     if (buf == NULL) {

@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import {
     env, page as pageUrl, mcpUrl, launch, newContext, generate, rolesShown, configsShown,
     claimsOf, verifyWithPyJWT, connectClaudeEntry, connectHttp, whoami, withTimeout,
+    assertWhoamiOverHttp,
     screenshotPath, assertPng,
 } from './lib.mjs';
 
@@ -71,14 +72,7 @@ test('the Streamable HTTP entry, with the SDK client, calls whoami as alice', as
     const entry = cfg.http;
     assert.equal(entry.type, 'http');
     assert.equal(entry.url, mcpUrl);
-    const client = await connectHttp(entry.url, entry.headers);
-    try {
-        const who = await whoami(client);
-        assert.equal(who.user, 'alice');
-        assert.deepEqual(who.authorities, ALICE);
-    } finally {
-        await client.close();
-    }
+    await assertWhoamiOverHttp(entry.url, entry.headers, 'alice', ALICE);
 });
 
 test('the curl line, run by sh as pasted, initializes and the server names alice and her roles', () => {

@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
     env, page as pageUrl, mcpUrl, launch, newContext, generate, rolesShown,
-    verifyWithPyJWT, connectHttp, whoami,
+    verifyWithPyJWT, assertWhoamiOverHttp,
 } from './lib.mjs';
 
 const ALICE = ['ROLE_USER', 'ROLE_ADMIN'];
@@ -57,14 +57,7 @@ test('alice generates a token: PyJWT finds her groups as authorities', async () 
 });
 
 test('alice\'s token opens the demo\'s MCP server: whoami names alice and her roles', async () => {
-    const client = await connectHttp(mcpUrl, { Authorization: `Bearer ${sessions.aliceToken}` });
-    try {
-        const who = await whoami(client);
-        assert.equal(who.user, 'alice');
-        assert.deepEqual(who.authorities, ALICE);
-    } finally {
-        await client.close();
-    }
+    await assertWhoamiOverHttp(mcpUrl, { Authorization: `Bearer ${sessions.aliceToken}` }, 'alice', ALICE);
 });
 
 test('a wrong password stays at the provider, and httpd has no session', async () => {

@@ -139,6 +139,19 @@ export async function whoami(client) {
     return { text: result.content[0].text, ...result.structuredContent };
 }
 
+// Connects over Streamable HTTP with the headers given, and asserts that
+// whoami names the user and exactly the authorities.
+export async function assertWhoamiOverHttp(url, headers, user, authorities) {
+    const client = await connectHttp(url, headers);
+    try {
+        const who = await whoami(client);
+        assert.equal(who.user, user);
+        assert.deepEqual(who.authorities, authorities);
+    } finally {
+        await client.close();
+    }
+}
+
 export function screenshotPath(name) {
     fs.mkdirSync(env.screenshots, { recursive: true });
     return path.join(env.screenshots, name);
