@@ -375,7 +375,6 @@ CONF
     ok t_cmp($res->code, 200, 'the stylesheet is served at its URL');
     $res = $ua->get($h->url('/nothing-here'), MCPTest::basic('alice'));
     ok t_cmp($res->code, 404, 'other paths are not the page');
-    print STDERR $h->log if $ENV{MCP_DEBUG};
     $h->stop;
 }
 
