@@ -146,16 +146,21 @@ typedef struct {
     const char *sub;                    /* required */
     const char *iss;                    /* required */
     const char *aud;                    /* optional: NULL for none */
+    const char *resource;               /* optional: an audience before
+                                           aud (then an array) */
     const char *jti;                    /* required */
     int64_t iat;
     int64_t nbf;
     int64_t exp;
     const char *const *authorities;     /* may be NULL when n is 0 */
     size_t n_authorities;
+    const char *client_id;              /* optional (OAuth clients) */
+    const char *scope;                  /* optional (OAuth clients) */
 } mcp_jwt_claims;
 
 /* The claims as compact JSON, members in the order sub, iss, aud (when
- * set), iat, nbf, exp, jti, authorities.  malloc'd; free().  NULL when
+ * set: resource alone, aud alone, or both as an array), iat, nbf, exp,
+ * jti, authorities, then client_id and scope when set.  malloc'd; free().  NULL when
  * sub, iss or jti is missing or empty, or a string is not valid UTF-8. */
 char *mcp_jwt_claims_json(const mcp_jwt_claims *claims);
 
@@ -208,6 +213,9 @@ typedef struct {
     int64_t leeway;             /* seconds of clock-skew slack (< 0: 0) */
     const char *issuer;         /* NULL: iss not checked */
     const char *audience;       /* NULL: aud not checked */
+    const char *resource;       /* NULL: none; else a token with aud must
+                                   list it (RFC 8707) */
+    int require_aud;            /* 1: a token without aud is refused */
     size_t max_len;             /* 0: MCP_JWT_MAX_TOKEN_LEN */
     int require_exp;            /* 1: a token without exp is refused */
 } mcp_jwt_verify_opts;

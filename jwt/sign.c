@@ -68,7 +68,10 @@ static const char *claims_problem(const mcp_jwt_claims *claims)
     if (!claims->jti || !*claims->jti)
         return "the claim 'jti' is missing";
     if (!is_utf8(claims->sub) || !is_utf8(claims->iss) ||
-        !is_utf8(claims->jti) || (claims->aud && !is_utf8(claims->aud)))
+        !is_utf8(claims->jti) || (claims->aud && !is_utf8(claims->aud)) ||
+        (claims->resource && !is_utf8(claims->resource)) ||
+        (claims->client_id && !is_utf8(claims->client_id)) ||
+        (claims->scope && !is_utf8(claims->scope)))
         return "a claim is not valid UTF-8";
     if (claims->n_authorities > 0 && !claims->authorities)
         return "the authorities are missing";
@@ -88,6 +91,21 @@ static int add_numeric_date(cJSON *object, const char *name, int64_t value)
     return cJSON_AddRawToObject(object, name, text) != NULL;
 }
 
+/* aud: the resource and aud, whichever are set; an array for both. */
+static int add_audience(cJSON *object, const mcp_jwt_claims *claims)
+{
+    cJSON *list;
+    if (!claims->resource || !claims->aud ||
+        !strcmp(claims->resource, claims->aud)) {
+        const char *one = claims->resource ? claims->resource : claims->aud;
+        return !one || cJSON_AddStringToObject(object, "aud", one) != NULL;
+    }
+    list = cJSON_AddArrayToObject(object, "aud");
+    return list &&
+           cJSON_AddItemToArray(list, cJSON_CreateString(claims->resource)) &&
+           cJSON_AddItemToArray(list, cJSON_CreateString(claims->aud));
+}
+
 static cJSON *claims_object(const mcp_jwt_claims *claims)
 {
     cJSON *object = cJSON_CreateObject();
@@ -95,7 +113,7 @@ static cJSON *claims_object(const mcp_jwt_claims *claims)
 
     if (!object || !cJSON_AddStringToObject(object, "sub", claims->sub) ||
         !cJSON_AddStringToObject(object, "iss", claims->iss) ||
-        (claims->aud && !cJSON_AddStringToObject(object, "aud", claims->aud)) ||
+        !add_audience(object, claims) ||
         !add_numeric_date(object, "iat", claims->iat) ||
         !add_numeric_date(object, "nbf", claims->nbf) ||
         !add_numeric_date(object, "exp", claims->exp) ||
@@ -111,6 +129,11 @@ static cJSON *claims_object(const mcp_jwt_claims *claims)
             goto fail;
         }
     }
+    if ((claims->client_id &&
+         !cJSON_AddStringToObject(object, "client_id", claims->client_id)) ||
+        (claims->scope &&
+         !cJSON_AddStringToObject(object, "scope", claims->scope)))
+        goto fail;
     return object;
 
 fail:

@@ -303,6 +303,14 @@ static mcp_jwt_status check_claims(const cJSON *payload,
         !audience_contains(cJSON_GetObjectItemCaseSensitive(payload, "aud"),
                            opts->audience))
         return MCP_JWT_ERR_AUDIENCE;
+    {
+        const cJSON *aud = cJSON_GetObjectItemCaseSensitive(payload, "aud");
+        if ((aud || opts->require_aud) && opts->resource &&
+            !audience_contains(aud, opts->resource))
+            return MCP_JWT_ERR_AUDIENCE;
+        if (!aud && opts->require_aud)
+            return MCP_JWT_ERR_AUDIENCE;
+    }
     return MCP_JWT_OK;
 }
 

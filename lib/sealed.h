@@ -14,9 +14,9 @@
 
 #include <stddef.h>
 
-/* Payloads of at most this many bytes (a client id must fit in an
- * authorization URL within httpd's LimitRequestLine). */
-#define MCP_SEALED_MAX_PAYLOAD 1536
+/* Payloads of at most this many bytes (grants with many roles; client
+ * ids have a lower limit of their own, grant.h). */
+#define MCP_SEALED_MAX_PAYLOAD 4096
 /* Secrets of at least this many bytes. */
 #define MCP_SEALED_MIN_SECRET 32
 

@@ -5,7 +5,7 @@
  * default lifetime.
  */
 #include "token_request.h"
-#include "hex.h"
+#include "form.h"
 #include "message.h"
 
 #include <stdio.h>
@@ -319,35 +319,6 @@ mcp_treq_status mcp_token_request_parse_json(const char *body, size_t len,
 /* ------------------------------------------------------------------ */
 
 
-/* Decodes len bytes of a name or value into out (room for len + 1 bytes).
- * Returns the decoded length, or -1 for a bad escape or a NUL byte. */
-static long form_decode(const char *s, size_t len, char *out)
-{
-    size_t i, n = 0;
-
-    for (i = 0; i < len; i++) {
-        char c = s[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%') {
-            int hi, lo;
-            if (len - i < 3)
-                return -1;
-            hi = mcp_hex_value(s[i + 1]);
-            lo = mcp_hex_value(s[i + 2]);
-            if (hi < 0 || lo < 0)
-                return -1;
-            c = (char)(hi * 16 + lo);
-            i += 2;
-        }
-        if (c == '\0')
-            return -1;
-        out[n++] = c;
-    }
-    out[n] = '\0';
-    return (long)n;
-}
-
 static int is_digits(const char *s, size_t n)
 {
     size_t i;
@@ -504,43 +475,15 @@ static mcp_treq_status form_custom_date(const form_fields *f,
     return MCP_TREQ_OK;
 }
 
-/* One name=value pair of a form body, undecoded: the next one from *pos
- * (which moves past it).  Returns 0 at the end. */
-typedef struct {
-    const char *name;
-    size_t nlen;
-    const char *value;      /* NULL for "name" alone */
-    size_t vlen;
-    size_t len;             /* the whole pair; 0 for "a=1&&b=2"'s middle */
-} form_pair;
-
-static int next_pair(const char *body, size_t len, size_t *pos, form_pair *p)
-{
-    const char *pair, *amp, *eq;
-
-    if (*pos >= len)
-        return 0;
-    pair = body + *pos;
-    amp = memchr(pair, '&', len - *pos);
-    p->len = amp ? (size_t)(amp - pair) : len - *pos;
-    eq = memchr(pair, '=', p->len);
-    p->name = pair;
-    p->nlen = eq ? (size_t)(eq - pair) : p->len;
-    p->value = eq ? eq + 1 : NULL;
-    p->vlen = eq ? p->len - p->nlen - 1 : 0;
-    *pos += p->len + 1;
-    return 1;
-}
-
 static mcp_treq_status parse_form(const char *body, size_t len,
                                   mcp_token_request *req, form_fields *f,
                                   char *buf, char *msg, size_t msglen)
 {
     size_t pos = 0;
     mcp_treq_status st;
-    form_pair p;
+    mcp_form_pair p;
 
-    while (next_pair(body, len, &pos, &p)) {
+    while (mcp_form_next_pair(body, len, &pos, &p)) {
         long dn, dv = 0;
         char *name = buf, *value;
 
@@ -548,12 +491,12 @@ static mcp_treq_status parse_form(const char *body, size_t len,
          * URLSearchParams read them */
         if (p.len == 0)
             continue;
-        dn = form_decode(p.name, p.nlen, name);
+        dn = mcp_form_decode(p.name, p.nlen, name);
         value = buf + (dn < 0 ? 0 : dn) + 1;
         value[0] = '\0';
         /* "name" alone is "name=" */
         if (dn >= 0 && p.value)
-            dv = form_decode(p.value, p.vlen, value);
+            dv = mcp_form_decode(p.value, p.vlen, value);
         if (dn < 0 || dv < 0) {
             mcp_message(msg, msglen,
                     "the form has a bad percent escape or a NUL byte");
@@ -593,16 +536,16 @@ static char *form_find_csrf(const char *body, size_t len, char *buf)
 {
     size_t pos = 0;
     char *found = NULL;
-    form_pair p;
+    mcp_form_pair p;
 
-    while (next_pair(body, len, &pos, &p)) {
-        long dn = form_decode(p.name, p.nlen, buf), dv = 0;
+    while (mcp_form_next_pair(body, len, &pos, &p)) {
+        long dn = mcp_form_decode(p.name, p.nlen, buf), dv = 0;
 
         if (dn < 0 || strcmp(buf, "csrf") != 0)
             continue;
         buf[0] = '\0';
         if (p.value)
-            dv = form_decode(p.value, p.vlen, buf);
+            dv = mcp_form_decode(p.value, p.vlen, buf);
         if (found || dv < 0 || !mcp_utf8_valid(buf, (size_t)dv)) {
             free(found);
             return NULL;
