@@ -220,14 +220,14 @@ static void test_members_of_each_kind(void)
                 /* Another kind's member is refused. */
                 ok = accepted_edited(kind, text, name, all[i].value);
                 if (ok)
-                    fprintf(stderr, "  %s took %s\n", kind, name);
+                    fprintf(stderr, "  %s took member %zu\n", kind, i);
                 CHECK(!ok);
                 continue;
             }
             /* Missing: refused, but for a consent's state. */
             ok = accepted_edited(kind, text, name, NULL);
             if (ok != !strcmp(name, "st"))
-                fprintf(stderr, "  %s without %s\n", kind, name);
+                fprintf(stderr, "  %s without member %zu\n", kind, i);
             CHECK_INT(ok, !strcmp(name, "st"));
             /* Wrong types. */
             if (!strcmp(name, "ro")) {
