@@ -135,8 +135,8 @@ timeout 60 gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$WORK/rsa_speed" \
     "$BENCH_DIR/rsa_speed.c" -lcrypto -lpthread || die "cannot build rsa_speed"
 if [ "$QUICK" != 1 ]; then
     timeout 120 gcc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -Wall -Wextra \
-        -Werror -I"$ROOT/jwt" -o "$WORK/jwt_speed" "$BENCH_DIR/jwt_speed.c" "$ROOT"/jwt/*.c \
-        -lcjson -lcrypto -lpthread || die "cannot build jwt_speed"
+        -Werror -I"$ROOT/jwt" -I"$ROOT/lib" -o "$WORK/jwt_speed" "$BENCH_DIR/jwt_speed.c" "$ROOT"/jwt/*.c \
+        "$ROOT/lib/file.c" "$ROOT/lib/message.c" -lcjson -lcrypto -lpthread || die "cannot build jwt_speed"
 fi
 # Builds with the verified-token cache (MCPBearerCache) are measured with
 # it (the default) and without it.
