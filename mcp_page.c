@@ -333,10 +333,11 @@ static cJSON *page_data(request_rec *r, const mcp_roles *roles)
     return data;
 }
 
-#define PAGE_CSP                                                              \
+/* The page's policy, with room after form-action for one more source. */
+#define PAGE_CSP_HEAD                                                         \
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src "   \
-    "'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; " \
-    "form-action 'self'"
+    "'self'; img-src 'self' data:; form-action 'self'"
+#define PAGE_CSP_TAIL "; frame-ancestors 'none'; base-uri 'none'"
 
 /* Renders tpl; form_action adds a source to the CSP's form-action. */
 static int render_csp(request_rec *r, int status, const mcp_tpl *tpl,
@@ -345,9 +346,9 @@ static int render_csp(request_rec *r, int status, const mcp_tpl *tpl,
     r->status = status;
     ap_set_content_type(r, "text/html; charset=utf-8");
     apr_table_setn(r->err_headers_out, "Content-Security-Policy",
-                   form_action ? apr_pstrcat(r->pool, PAGE_CSP, " ",
-                                             form_action, NULL)
-                               : PAGE_CSP);
+                   form_action ? apr_pstrcat(r->pool, PAGE_CSP_HEAD, " ",
+                                             form_action, PAGE_CSP_TAIL, NULL)
+                               : PAGE_CSP_HEAD PAGE_CSP_TAIL);
     if (!r->header_only) {
         apr_bucket_brigade *bb =
             apr_brigade_create(r->pool, r->connection->bucket_alloc);
