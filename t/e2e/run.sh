@@ -23,9 +23,12 @@ SUITE=e2e
 root=$ROOT
 here=$root/t/e2e
 MODULE=${E2E_MODULE:-$MODULE}
-# The node test run (about 20 s) gets this many seconds; setup and teardown
-# are bounded too (10 s waits, 5 s stops), so nothing hangs for long.
-TEST_TIMEOUT=${E2E_TIMEOUT:-90}
+# The node test run (about 20 s, plus about 60 s for the OAuth tests, which
+# wait out a refresh grace window and an access token's lifetime) gets this
+# many seconds; setup and teardown are bounded too (10 s waits, 5 s stops),
+# so nothing hangs for long.
+TEST_TIMEOUT=${E2E_TIMEOUT:-180}
+CHROMIUM=${E2E_CHROMIUM:-/usr/bin/chromium}
 
 [ -x "$TOOL" ] || die "$TOOL is missing: run make tool first"
 [ -f "$MODULE" ] || die "$MODULE is missing: run make module first"
@@ -34,6 +37,9 @@ TEST_TIMEOUT=${E2E_TIMEOUT:-90}
     die "node_modules/.bin/mcp-remote is missing: run npm ci (make deps)"
 [ -d "$root/node_modules/@modelcontextprotocol/sdk" ] ||
     die "@modelcontextprotocol/sdk is missing: run npm ci (make deps)"
+[ -d "$root/node_modules/playwright-core" ] ||
+    die "playwright-core is missing: run npm ci (make deps)"
+[ -x "$CHROMIUM" ] || die "$CHROMIUM is missing: apt-get install chromium"
 "$PY" -c 'import jwt' 2>/dev/null ||
     die "$PY cannot import jwt: apt-get install python3-jwt"
 need_cmd htpasswd "apt-get install apache2-utils"
@@ -57,9 +63,14 @@ trap 'exit 130' INT TERM
 
 # The workers (nobody) read htpasswd, the revocation file and the document
 # root; the keys stay root-only (0600): httpd reads them as root at startup.
-mkdir -p "$work/htdocs" "$work/keys" "$work/mcp-remote"
+mkdir -p "$work/htdocs" "$work/keys" "$work/mcp-remote" "$work/mcp-remote-oauth" "$work/tmp"
 chmod 755 "$work/htdocs" "$work/keys"
 echo e2e >"$work/htdocs/index.html"
+
+# --- the authorization server's MAC key (client ids, codes, refresh
+# tokens): root-only, read at startup like the signing keys.
+(umask 077 && head -c 48 /dev/urandom | base64 >"$work/keys/oauth.secret")
+chmod 600 "$work/keys/oauth.secret"
 
 # --- keys: current signs, previous verifies from the start, next takes over
 # in the rotation test, stranger is in no configuration.
@@ -116,6 +127,16 @@ Include "$work/keys.conf"
 MCPBearerResourceMetadata On
 MCPBearerRevokedTokens "$work/revoked"
 
+# The OAuth 2.1 authorization server: the issuer is the public origin, the
+# endpoints live under the credentials location below.  Access tokens last
+# 10 s, so that the clients' refresh can be seen.
+MCPCredentialsPublicURL http://127.0.0.1:$port
+MCPOAuth On
+MCPOAuthSecretFile "$work/keys/oauth.secret"
+MCPOAuthAccessLifetime PT10S
+MCPOAuthRegistrationRate 1000/1h
+MCPOAuthRedirectAllowed https://claude.ai/api/mcp/auth_callback https://vscode.dev/redirect
+
 # Where people mint their tokens (Basic auth, roles from the group file).
 $(harness_credentials_location)
 <Location /mcp-credentials/jwks.json>
@@ -147,9 +168,22 @@ ProxyTimeout 60
     MCPBearerForwardToken Off
     MCPBearerCORSOrigins https://inspector.example
 </LocationMatch>
+# The resources tokens are issued for: /sse and its /messages are one.
+<Location /mcp>
+    MCPBearerResource http://127.0.0.1:$port/mcp
+</Location>
+<LocationMatch "^/(sse|messages)(/|$)">
+    MCPBearerResource http://127.0.0.1:$port/sse
+</LocationMatch>
 # A control for MCPBearerForwardToken Off: here the token goes on.
 <Location /mcp/forward>
     MCPBearerForwardToken On
+</Location>
+# The same resource without clock-skew slack: an OAuth access token (10 s)
+# is refused here as soon as it expires, so a client's refresh shows
+# without waiting out the default 60 s leeway.
+<Location /mcp/no-leeway>
+    MCPBearerLeeway 0
 </Location>
 
 ProxyPass        /mcp      http://127.0.0.1:$backend_port/mcp
@@ -176,6 +210,8 @@ tests=(
     "$here/20-refusals.test.mjs"
     "$here/30-revocation.test.mjs"
     "$here/40-rotation.test.mjs"
+    "$here/50-oauth.test.mjs"
+    "$here/60-oauth-clients.test.mjs"
     "$here/90-logs.test.mjs"
 )
 if [ $# -gt 0 ]; then
@@ -197,6 +233,12 @@ export E2E_TOOL=$TOOL
 export E2E_PYTHON=$PY
 export E2E_MCP_REMOTE=$root/node_modules/.bin/mcp-remote
 export E2E_MCP_REMOTE_DIR=$work/mcp-remote
+export E2E_MCP_REMOTE_OAUTH_DIR=$work/mcp-remote-oauth
+export E2E_OAUTH_BASE=/mcp-credentials
+export E2E_ISSUER="http://127.0.0.1:$port"
+export E2E_CHROMIUM=$CHROMIUM
+# Chromium's throwaway profiles (playwright makes one per launch) go here.
+export TMPDIR=$work/tmp
 
 log=$work/tap.log
 set +e
