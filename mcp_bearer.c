@@ -370,12 +370,18 @@ static const char *token_claims(request_rec *r, const char *token,
     struct mcp_bearer_cache *cache = mcp_server_config(r->server)->bearer_cache;
     unsigned char key[MCP_TOKEN_CACHE_KEY_LEN];
     size_t len = strlen(token);
-    const char *why;
+    const char *why, *audience = opts->audience;
 
+    /* What the audience checks were, all of it: a token cached where no
+     * resource is required is not good where one is. */
+    if (opts->resource || opts->require_aud)
+        audience = apr_pstrcat(r->pool, opts->audience ? opts->audience : "",
+                               "\n", opts->resource ? opts->resource : "",
+                               opts->require_aud ? "\nrequired" : "", NULL);
     /* A key that cannot be computed means no cache, never a shared key. */
     if (cache && (len > MCP_JWT_MAX_TOKEN_LEN ||
                   mcp_token_cache_key(NULL, token, len, opts->issuer,
-                                      opts->audience, key) != 0))
+                                      audience, key) != 0))
         cache = NULL;
     if (cache && cache_lookup(r, cache, key, opts, t))
         return NULL;
@@ -431,6 +437,8 @@ static int check_bearer(request_rec *r)
     opts.leeway = dconf->leeway;
     opts.issuer = dconf->bearer_issuer ? dconf->bearer_issuer : sconf->issuer;
     opts.audience = dconf->bearer_audience;
+    opts.resource = dconf->bearer_resource;
+    opts.require_aud = dconf->require_audience;
     opts.require_exp = 1;
 
     why = token_claims(r, token, &opts, &t);

@@ -10,6 +10,10 @@
 #include "http_request.h"
 
 #include "duration.h"
+#include "grant.h"
+#include "oauth_params.h"
+#include "registration.h"
+#include "sealed.h"
 #include "revocation.h"
 
 /* ------------------------------------------------------------------ */
@@ -29,7 +33,9 @@ static const struct {
     const char *issuer;
     int bearer_cache_size;
     const char *resource_name;
-    const char *rate_cache;
+    const char *cache;
+    apr_int64_t access_lifetime;
+    mcp_mint_rate registration_rate;
 } defaults = {
     0,                          /* MCPCredentials Off */
     (apr_int64_t)365 * 86400,   /* MCPCredentialsMaxLifetime P365D */
@@ -40,7 +46,9 @@ static const struct {
     "activeviam",               /* MCPCredentialsIssuer */
     1024,                       /* MCPBearerCache */
     "MCP server",               /* MCPBearerResourceName */
-    "shmcb",                    /* MCPCredentialsRateCache */
+    "shmcb",                    /* MCPCredentialsCache */
+    900,                        /* MCPOAuthAccessLifetime PT15M */
+    {20, 3600, "MCPOAuthRegistrationRate"}, /* 20/1h per address */
 };
 
 #define ENV_ENABLED "ATOTI_MCP_CREDENTIALS_ENABLED"
@@ -109,8 +117,15 @@ void *mcp_create_server_conf(apr_pool_t *p, server_rec *s)
     conf->issuer = defaults.issuer;
     conf->resource_name = defaults.resource_name;
     conf->bearer_cache_size = defaults.bearer_cache_size;
-    conf->rate_cache = defaults.rate_cache;
+    conf->cache = defaults.cache;
+    conf->access_lifetime = defaults.access_lifetime;
+    conf->registration_rate = defaults.registration_rate;
+    conf->oauth_secrets = apr_array_make(p, 2, sizeof(mcp_secret));
+    conf->redirect_allowed = apr_array_make(p, 2, sizeof(const char *));
+    conf->client_documents =
+        apr_array_make(p, 1, sizeof(mcp_client_document));
     conf->forged_headers = apr_array_make(p, 2, sizeof(const char *));
+    conf->resources = apr_array_make(p, 2, sizeof(const char *));
     return conf;
 }
 
@@ -135,14 +150,22 @@ void *mcp_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE(resource_name);
     MERGE(authorization_server);
     MERGE(bearer_cache_size);
-    MERGE(rate_cache);
+    MERGE(cache);
     MERGE(revoked);
+    MERGE(oauth);
+    MERGE(oauth_secrets);
+    MERGE(access_lifetime);
+    MERGE(redirect_allowed);
+    MERGE(client_documents);
+    MERGE(registration_rate);
     conf->switched_on = add->switched_on;
     conf->page_path = add->page_path ? add->page_path : base->page_path;
     /* Headers named as role sources anywhere are stripped everywhere on
      * the server they belong to: a client must not forge them. */
     conf->forged_headers =
         apr_array_append(p, base->forged_headers, add->forged_headers);
+    /* A virtual host's resources are its own sections'. */
+    conf->resources = add->resources;
     return conf;
 }
 
@@ -181,6 +204,8 @@ void *mcp_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE(pass_authorities);
     MERGE(forward_token);
     MERGE(cors_origins);
+    MERGE(bearer_resource);
+    MERGE(require_audience);
     /* The outermost <Location> that configures the module is the base
      * path; a nested one (an anonymous <base>/jwks.json) keeps it. */
     conf->location = base->location ? base->location : add->location;
@@ -675,19 +700,21 @@ const char *mcp_set_roles_allowed(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-const char *mcp_set_mint_rate(cmd_parms *cmd, void *dc, const char *arg)
+/* N/PERIOD or off, counted for the directive's own place: locations that
+ * inherit it share one counter, and one with a limit of its own counts
+ * apart. */
+static const char *parse_rate(cmd_parms *cmd, const char *arg,
+                              mcp_mint_rate *out)
 {
-    mcp_dir_conf *conf = dc;
     const char *slash = ap_strchr_c(arg, '/');
     char *end;
     apr_int64_t n, period;
     const char *err;
 
     if (!strcasecmp(arg, "off")) {
-        conf->mint_rate.n = 0;
-        conf->mint_rate.period = 0;
-        conf->mint_rate.scope = NULL;
-        conf->mint_rate_set = 1;
+        out->n = 0;
+        out->period = 0;
+        out->scope = NULL;
         return NULL;
     }
     if (!slash)
@@ -705,18 +732,24 @@ const char *mcp_set_mint_rate(cmd_parms *cmd, void *dc, const char *arg)
     if (period > 86400 * 7)
         return apr_psprintf(cmd->pool, "%s: the period is at most 7 days",
                             cmd->cmd->name);
-    conf->mint_rate.n = (int)n;
-    conf->mint_rate.period = period;
-    /* The directive's own place: locations that inherit it share one
-     * counter, and a location with a limit of its own counts apart. */
-    conf->mint_rate.scope = apr_psprintf(cmd->pool, "%s:%d",
-                                         cmd->directive->filename,
-                                         cmd->directive->line_num);
+    out->n = (int)n;
+    out->period = period;
+    out->scope = apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
+                              cmd->directive->line_num);
+    return NULL;
+}
+
+const char *mcp_set_mint_rate(cmd_parms *cmd, void *dc, const char *arg)
+{
+    mcp_dir_conf *conf = dc;
+    const char *err = parse_rate(cmd, arg, &conf->mint_rate);
+    if (err)
+        return err;
     conf->mint_rate_set = 1;
     return NULL;
 }
 
-const char *mcp_set_rate_cache(cmd_parms *cmd, void *dc, const char *arg)
+const char *mcp_set_cache(cmd_parms *cmd, void *dc, const char *arg)
 {
     mcp_server_conf *conf = mcp_server_config(cmd->server);
     (void)dc;
@@ -725,8 +758,8 @@ const char *mcp_set_rate_cache(cmd_parms *cmd, void *dc, const char *arg)
                             "%s: one cache serves every server: set it in "
                             "the main server",
                             cmd->cmd->name);
-    conf->rate_cache = arg;
-    conf->rate_cache_set = 1;
+    conf->cache = arg;
+    conf->cache_set = 1;
     return NULL;
 }
 
@@ -850,11 +883,265 @@ const char *mcp_set_revoked_tokens(cmd_parms *cmd, void *dc, const char *arg)
 }
 
 /* ------------------------------------------------------------------ */
+/* The authorization server                                             */
+/* ------------------------------------------------------------------ */
+
+const char *mcp_set_oauth(cmd_parms *cmd, void *dc, int on)
+{
+    mcp_server_conf *conf = mcp_server_config(cmd->server);
+    (void)dc;
+    conf->oauth = on;
+    conf->oauth_set = 1;
+    return NULL;
+}
+
+/* A secret of its own for what is sealed (client ids, codes, refresh
+ * tokens): the file's bytes, trailing white space dropped.  The first
+ * given seals; every one opens, so a new one goes first and the old one
+ * stays until what it sealed has expired. */
+const char *mcp_set_oauth_secret(cmd_parms *cmd, void *dc, const char *arg)
+{
+    mcp_server_conf *conf = mcp_server_config(cmd->server);
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    char err[512], *buf;
+    size_t len;
+    mcp_secret *secret;
+    (void)dc;
+
+    if (!path)
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
+                            cmd->cmd->name, arg);
+    if (mcp_file_read(path, "secret file", 4096, 0, &buf, &len, NULL, err,
+                      sizeof(err)))
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+    while (len > 0 && apr_isspace(buf[len - 1]))
+        len--;
+    if (len < MCP_SEALED_MIN_SECRET) {
+        mcp_file_free(buf, len);
+        return apr_psprintf(cmd->pool,
+                            "%s: %s holds fewer than %d bytes; make one with "
+                            "openssl rand -base64 48",
+                            cmd->cmd->name, path, MCP_SEALED_MIN_SECRET);
+    }
+    if (!conf->oauth_secrets_set) {
+        conf->oauth_secrets = apr_array_make(cmd->pool, 2, sizeof(mcp_secret));
+        conf->oauth_secrets_set = 1;
+    }
+    secret = apr_array_push(conf->oauth_secrets);
+    secret->bytes = apr_pmemdup(cmd->pool, buf, len);
+    secret->len = len;
+    mcp_file_free(buf, len);
+    return NULL;
+}
+
+const char *mcp_set_access_lifetime(cmd_parms *cmd, void *dc,
+                                    const char *arg)
+{
+    mcp_server_conf *conf = mcp_server_config(cmd->server);
+    const char *err = parse_duration_arg(cmd->pool, cmd->cmd->name, arg,
+                                         &conf->access_lifetime);
+    (void)dc;
+    if (err)
+        return err;
+    if (conf->access_lifetime > 86400)
+        return apr_psprintf(cmd->pool,
+                            "%s: at most one day (P1D); refresh tokens keep "
+                            "a client signed in for longer",
+                            cmd->cmd->name);
+    conf->access_lifetime_set = 1;
+    return NULL;
+}
+
+const char *mcp_set_redirect_allowed(cmd_parms *cmd, void *dc,
+                                     const char *arg)
+{
+    mcp_server_conf *conf = mcp_server_config(cmd->server);
+    (void)dc;
+    if (strncasecmp(arg, "https://", 8) || !arg[8] || ap_strchr_c(arg, '#'))
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a pattern of https redirect "
+                            "URIs such as https://claude.ai/api/mcp/"
+                            "auth_callback",
+                            cmd->cmd->name, arg);
+    if (!conf->redirect_allowed_set) {
+        conf->redirect_allowed = apr_array_make(cmd->pool, 2, sizeof(char *));
+        conf->redirect_allowed_set = 1;
+    }
+    *(const char **)apr_array_push(conf->redirect_allowed) = arg;
+    return NULL;
+}
+
+/* MCPOAuthClientMetadata URL FILE: a client id metadata document the
+ * operator has read and pinned; its client_id must be URL.  Its https
+ * redirect URIs need no MCPOAuthRedirectAllowed: pinning is the
+ * operator's word. */
+const char *mcp_set_client_metadata(cmd_parms *cmd, void *dc,
+                                    const char *url, const char *file)
+{
+    static const char *const any_https[] = {"https://*"};
+    mcp_server_conf *conf = mcp_server_config(cmd->server);
+    const char *path = ap_server_root_relative(cmd->pool, file);
+    const apr_uri_t *uri = parse_url(cmd->pool, url,
+                                     URL_HTTPS_ONLY | URL_NO_QUERY |
+                                         URL_NO_USERINFO);
+    char err[512], *buf, *payload;
+    size_t len;
+    mcp_registration reg;
+    mcp_client_document *doc;
+    cJSON *json;
+    const cJSON *id;
+    (void)dc;
+
+    if (!uri || !uri->path || !strcmp(uri->path, "/"))
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not an https URL with a path, as "
+                            "client ids of metadata documents are",
+                            cmd->cmd->name, url);
+    if (!path)
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
+                            cmd->cmd->name, file);
+    if (mcp_file_read(path, "client metadata document",
+                      MCP_REGISTRATION_MAX_BODY, 0, &buf, &len, NULL, err,
+                      sizeof(err)))
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+    json = cJSON_ParseWithLength(buf, len);
+    id = cJSON_GetObjectItemCaseSensitive(json, "client_id");
+    if (!cJSON_IsString(id) || strcmp(id->valuestring, url)) {
+        cJSON_Delete(json);
+        mcp_file_free(buf, len);
+        return apr_psprintf(cmd->pool,
+                            "%s: %s is not a JSON object whose client_id is "
+                            "%s",
+                            cmd->cmd->name, path, url);
+    }
+    cJSON_Delete(json);
+    mcp_registration_init(&reg);
+    if (mcp_registration_parse(buf, len, any_https, 1, &reg, err,
+                               sizeof(err)) != MCP_REGISTRATION_OK) {
+        mcp_file_free(buf, len);
+        return apr_psprintf(cmd->pool, "%s: %s: %s", cmd->cmd->name, path,
+                            err);
+    }
+    mcp_file_free(buf, len);
+    payload = mcp_client_payload(&reg, 0);
+    mcp_registration_clear(&reg);
+    if (!payload)
+        return apr_psprintf(cmd->pool,
+                            "%s: %s lists too many or too long redirect URIs",
+                            cmd->cmd->name, path);
+    if (!conf->client_documents_set) {
+        conf->client_documents =
+            apr_array_make(cmd->pool, 1, sizeof(mcp_client_document));
+        conf->client_documents_set = 1;
+    }
+    doc = apr_array_push(conf->client_documents);
+    doc->url = url;
+    doc->payload = apr_pstrdup(cmd->pool, payload);
+    free(payload);
+    return NULL;
+}
+
+const char *mcp_set_registration_rate(cmd_parms *cmd, void *dc,
+                                      const char *arg)
+{
+    mcp_server_conf *conf = mcp_server_config(cmd->server);
+    const char *err = parse_rate(cmd, arg, &conf->registration_rate);
+    (void)dc;
+    if (err)
+        return err;
+    conf->registration_rate_set = 1;
+    return NULL;
+}
+
+/* MCPBearerResource URL: the resource (RFC 8707) a guarded location is.
+ * Gathered per server: its token endpoint accepts exactly these. */
+const char *mcp_set_bearer_resource(cmd_parms *cmd, void *dc,
+                                    const char *arg)
+{
+    mcp_dir_conf *conf = dc;
+    mcp_server_conf *sconf = mcp_server_config(cmd->server);
+    if (!mcp_oauth_resource_valid(arg) ||
+        !parse_url(cmd->pool, arg, URL_NO_QUERY | URL_NO_USERINFO))
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a resource URL such as "
+                            "https://mcp.example.com/mcp (https, or http for "
+                            "a loopback host; no query, no fragment)",
+                            cmd->cmd->name, arg);
+    conf->bearer_resource = arg;
+    conf->bearer_resource_set = 1;
+    *(const char **)apr_array_push(sconf->resources) = arg;
+    return NULL;
+}
+
+const char *mcp_set_require_audience(cmd_parms *cmd, void *dc, int on)
+{
+    mcp_dir_conf *conf = dc;
+    (void)cmd;
+    conf->require_audience = on;
+    conf->require_audience_set = 1;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
 /* Across directives                                                    */
 /* ------------------------------------------------------------------ */
 
 /* `apache2 -t` runs this (it stops before post_config), so a config test
  * catches what no single directive can see. */
+/* http://127.0.0.1, http://[::1] or http://localhost, any port. */
+static int is_loopback_http(const char *origin)
+{
+    static const char *const hosts[] = {"http://127.0.0.1", "http://[::1]",
+                                        "http://localhost"};
+    size_t i;
+    for (i = 0; i < sizeof(hosts) / sizeof(*hosts); i++) {
+        size_t n = strlen(hosts[i]);
+        if (!strncmp(origin, hosts[i], n) &&
+            (origin[n] == '\0' || origin[n] == ':'))
+            return 1;
+    }
+    return 0;
+}
+
+/* What MCPOAuth On needs of a server; logs each problem.  1 when bad. */
+static int check_oauth(server_rec *s, mcp_server_conf *conf)
+{
+    const char *where = apr_psprintf(
+        s->process->pconf, "MCPOAuth On in server %s:%u (%s line %d)",
+        s->server_hostname ? s->server_hostname : "(main)",
+        (unsigned)s->port, s->defn_name ? s->defn_name : "?",
+        (int)s->defn_line_number);
+    const char *problem = NULL;
+
+    if (!conf->public_url)
+        problem = "needs MCPCredentialsPublicURL: its origin is the issuer";
+    else if (strncmp(conf->public_url, "https://", 8) &&
+             !is_loopback_http(conf->public_url))
+        problem = "needs an https MCPCredentialsPublicURL (http only for "
+                  "127.0.0.1, [::1] or localhost)";
+    else if (conf->authorization_server)
+        problem = "cannot go with MCPBearerAuthorizationServer, which names "
+                  "another authorization server";
+    else if (!conf->oauth_secrets->nelts)
+        problem = "needs MCPOAuthSecretFile (make one with openssl rand "
+                  "-base64 48)";
+    else if (!conf->page_path)
+        problem = "needs a plain <Location> with MCPCredentials On in the "
+                  "same server: its path is the base of the endpoints";
+    else if (!strcasecmp(conf->cache, "none"))
+        problem = "needs MCPCredentialsCache: codes and grants live there";
+    if (problem) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL, "%s %s",
+                     where, problem);
+        return 1;
+    }
+    /* Clients find the authorization server through the resource
+     * metadata: it is served unless switched off on purpose. */
+    if (!conf->resource_metadata_set)
+        conf->resource_metadata = 1;
+    return 0;
+}
+
 int mcp_config_check(server_rec *s)
 {
     int bad = 0;
@@ -870,6 +1157,8 @@ int mcp_config_check(server_rec *s)
                          (int)s->defn_line_number);
             bad = 1;
         }
+        if (conf->oauth && check_oauth(s, conf))
+            bad = 1;
     }
     return bad ? HTTP_INTERNAL_SERVER_ERROR : OK;
 }

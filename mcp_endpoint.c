@@ -118,22 +118,9 @@ static int handle_token(request_rec *r)
     return mcp_handle_token_form(r, body, len);
 }
 
-/* The public keys, rendered once after configuration. */
-static int handle_jwks(request_rec *r)
-{
-    const char *json, *etag;
-    apr_size_t len;
-
-    if (r->method_number != M_GET)
-        return mcp_method_not_allowed(r);
-    mcp_jwks(r->server, &json, &len, &etag);
-    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
-    apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", "*");
-    return mcp_send_bytes(r, "application/jwk-set+json", json, len, etag);
-}
-
-/* Redirects a visitor without a user to the login page, with the page as
- * the place to come back to (never taken from the request's query). */
+/* Redirects a visitor without a user to the login page, with the page
+ * (or the authorization request, query and all) as the place to come back
+ * to. */
 static int send_to_login(request_rec *r, const mcp_dir_conf *dconf,
                          const char *base)
 {
@@ -160,7 +147,8 @@ static void split_path(request_rec *r, const mcp_dir_conf *dconf,
 {
     const char *uri = r->uri;
     size_t n = strlen(uri);
-    static const char *const known[] = {"/token", "/jwks.json", NULL};
+    static const char *const known[] = {"/token", "/jwks.json",
+                                        "/oauth/authorize", NULL};
     int i;
 
     if (dconf->location) {
@@ -227,7 +215,16 @@ int mcp_handler(request_rec *r)
     }
     if (!strcmp(sub, "/jwks.json")) {
         mcp_security_headers(r, NULL, 0);
-        return handle_jwks(r);
+        return mcp_keys_send_jwks(r);
+    }
+    if (!strcmp(sub, "/oauth/authorize")) {
+        mcp_security_headers(r, NULL, 1);
+        if (!r->user)
+            return send_to_login(
+                r, dconf,
+                apr_pstrcat(r->pool, ctx->base, sub, r->args ? "?" : "",
+                            r->args ? r->args : "", NULL));
+        return mcp_handle_authorize(r);
     }
     if (*sub && strcmp(sub, "/")) {
         mcp_security_headers(r, NULL, 0);

@@ -158,9 +158,20 @@ const char *mcp_public_origin(request_rec *r)
     return origin;
 }
 
-/* The RFC 9728 document of the resource at this request's path. */
+/* The RFC 9728 document of the resource this location is
+ * (MCPBearerResource), or of the resource at this request's path. */
 const char *mcp_metadata_url(request_rec *r)
 {
+    const char *res = mcp_dir_config(r)->bearer_resource;
+    if (res) {
+        /* scheme://host[:port] then the path: the well-known part goes
+         * between them (RFC 9728 section 3.1). */
+        const char *host = ap_strstr_c(res, "://") + 3;
+        const char *path = host + strcspn(host, "/?");
+        return apr_pstrcat(r->pool, apr_pstrmemdup(r->pool, res, path - res),
+                           MCP_WELL_KNOWN_RESOURCE,
+                           strcmp(path, "/") ? path : "", NULL);
+    }
     return apr_pstrcat(r->pool, mcp_public_origin(r), MCP_WELL_KNOWN_RESOURCE,
                        r->uri[0] == '/' && r->uri[1] ? r->uri : "", NULL);
 }

@@ -104,3 +104,17 @@ int mcp_keys_mac(server_rec *s, const char *msg, unsigned char mac[32])
                ? 0
                : -1;
 }
+
+/* The public keys, rendered once after configuration. */
+int mcp_keys_send_jwks(request_rec *r)
+{
+    const char *json, *etag;
+    apr_size_t len;
+
+    if (r->method_number != M_GET)
+        return mcp_method_not_allowed(r);
+    mcp_jwks(r->server, &json, &len, &etag);
+    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
+    apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", "*");
+    return mcp_send_bytes(r, "application/jwk-set+json", json, len, etag);
+}

@@ -43,10 +43,14 @@ int mcp_metadata_init(apr_pool_t *pconf, server_rec *s)
         list = cJSON_AddArrayToObject(doc,
                                       "resource_signing_alg_values_supported");
         cJSON_AddItemToArray(list, cJSON_CreateString("RS512"));
-        if (conf->authorization_server) {
+        /* Ourselves when this server is the authorization server
+         * (MCPOAuth On, which refuses MCPBearerAuthorizationServer). */
+        if (conf->oauth || conf->authorization_server) {
             list = cJSON_AddArrayToObject(doc, "authorization_servers");
             cJSON_AddItemToArray(
-                list, cJSON_CreateString(conf->authorization_server));
+                list, cJSON_CreateString(conf->oauth
+                                             ? conf->public_url
+                                             : conf->authorization_server));
         }
         text = cJSON_PrintUnformatted(doc);
         if (!text)

@@ -36,6 +36,7 @@
 #include "apr_strings.h"
 
 #include "file.h"
+#include "grant.h"
 #include "jwt.h"
 #include "roles.h"
 #include "token_request.h"
@@ -75,6 +76,21 @@ typedef struct {
     mcp_file_version version;           /* of what was parsed */
 } mcp_revoked_spec;
 
+/* MCPCredentialsMintRate: n mints per period seconds (n 0: no limit),
+ * counted for the directive at scope. */
+typedef struct {
+    int n;
+    apr_int64_t period;
+    const char *scope;
+} mcp_mint_rate;
+
+/* MCPOAuthClientMetadata: a client id metadata document the operator
+ * pinned, read at configuration time. */
+typedef struct {
+    const char *url;                    /* the client id */
+    const char *payload;                /* as mcp_client_payload() wrote */
+} mcp_client_document;
+
 typedef struct {
     mcp_jwt_key *signing_key;           /* loaded at configuration time */
     int signing_key_set;
@@ -98,15 +114,29 @@ typedef struct {
     int authorization_server_set;
     int bearer_cache_size;              /* 0: off */
     int bearer_cache_size_set;
-    const char *rate_cache;             /* socache spec, "none"; main only */
-    int rate_cache_set;
+    const char *cache;                  /* socache spec, "none"; main only */
+    int cache_set;
     const mcp_revoked_spec *revoked;    /* NULL: no revocation list */
     int revoked_set;
+    /* The authorization server (MCPOAuth*) */
+    int oauth;
+    int oauth_set;
+    apr_array_header_t *oauth_secrets;  /* mcp_secret; the first seals */
+    int oauth_secrets_set;
+    apr_int64_t access_lifetime;        /* seconds */
+    int access_lifetime_set;
+    apr_array_header_t *redirect_allowed; /* const char * glob patterns */
+    int redirect_allowed_set;
+    apr_array_header_t *client_documents; /* mcp_client_document */
+    int client_documents_set;
+    mcp_mint_rate registration_rate;    /* per client address */
+    int registration_rate_set;
 
     /* What this server's sections say: gathered, not merged. */
     int switched_on;                    /* some MCPCredentials On */
     const char *page_path;              /* the first <Location> switched On */
     apr_array_header_t *forged_headers; /* headers clients may not send */
+    apr_array_header_t *resources;      /* MCPBearerResource values */
 
     /* Built after configuration, read-only while requests run. */
     struct mcp_keys *keys;              /* mcp_keys.c, post_config */
@@ -114,6 +144,7 @@ typedef struct {
     struct mcp_metadata *metadata;      /* mcp_metadata.c, post_config */
     struct mcp_revocation_file *revocation; /* mcp_revocation.c */
     struct mcp_bearer_cache *bearer_cache;  /* mcp_bearer.c, child_init */
+    struct mcp_oauth *oauth_server;     /* mcp_oauth.c, post_config */
 } mcp_server_conf;
 
 typedef enum {
@@ -131,13 +162,6 @@ typedef struct {
     apr_array_header_t *statics;        /* static: const char * */
 } mcp_role_source;
 
-/* MCPCredentialsMintRate: n mints per period seconds (n 0: no limit),
- * counted for the directive at scope. */
-typedef struct {
-    int n;
-    apr_int64_t period;
-    const char *scope;
-} mcp_mint_rate;
 
 typedef struct {
     int enabled;
@@ -171,6 +195,10 @@ typedef struct {
     int forward_token_set;
     apr_array_header_t *cors_origins;   /* lower-case origins, or "*" */
     int cors_origins_set;
+    const char *bearer_resource;        /* MCPBearerResource, or NULL */
+    int bearer_resource_set;
+    int require_audience;               /* MCPBearerRequireAudience */
+    int require_audience_set;
     /* The outermost <Location> that configures the module: the base. */
     const char *location;
 } mcp_dir_conf;
@@ -222,7 +250,20 @@ const char *mcp_set_role_prefix(cmd_parms *cmd, void *dc, const char *arg);
 const char *mcp_set_roles_allowed(cmd_parms *cmd, void *dc,
                                   const char *arg);
 const char *mcp_set_mint_rate(cmd_parms *cmd, void *dc, const char *arg);
-const char *mcp_set_rate_cache(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_cache(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_oauth(cmd_parms *cmd, void *dc, int on);
+const char *mcp_set_oauth_secret(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_access_lifetime(cmd_parms *cmd, void *dc,
+                                    const char *arg);
+const char *mcp_set_redirect_allowed(cmd_parms *cmd, void *dc,
+                                     const char *arg);
+const char *mcp_set_client_metadata(cmd_parms *cmd, void *dc,
+                                    const char *url, const char *file);
+const char *mcp_set_registration_rate(cmd_parms *cmd, void *dc,
+                                      const char *arg);
+const char *mcp_set_bearer_resource(cmd_parms *cmd, void *dc,
+                                    const char *arg);
+const char *mcp_set_require_audience(cmd_parms *cmd, void *dc, int on);
 const char *mcp_set_leeway(cmd_parms *cmd, void *dc, const char *arg);
 const char *mcp_set_pass_header(cmd_parms *cmd, void *dc, const char *arg);
 const char *mcp_set_forward_token(cmd_parms *cmd, void *dc, int on);
@@ -275,6 +316,26 @@ void mcp_strip_forged_headers(request_rec *r);
 /* 1 when a bearer token authenticated the request (AuthType mcp-bearer). */
 int mcp_is_bearer_request(request_rec *r);
 mcp_token_request *mcp_pool_token_request(apr_pool_t *p);
+
+/* mcp_store.c: the module's one socache (MCPCredentialsCache) and its
+ * global mutex.  get, put and remove only between lock and unlock. */
+int mcp_store_pre_config(apr_pool_t *pconf);
+int mcp_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                          server_rec *s);
+void mcp_store_child_init(apr_pool_t *pchild, server_rec *s);
+/* 1 when a store is configured and created. */
+int mcp_store_exists(void);
+/* APR_SUCCESS, or a failure (no store, no mutex in this process). */
+apr_status_t mcp_store_lock(void);
+void mcp_store_unlock(void);
+apr_status_t mcp_store_get(request_rec *r, const unsigned char *key,
+                           unsigned int klen, unsigned char *val,
+                           unsigned int *vlen);
+apr_status_t mcp_store_put(request_rec *r, const unsigned char *key,
+                           unsigned int klen, apr_int64_t expiry_sec,
+                           const unsigned char *val, unsigned int vlen);
+apr_status_t mcp_store_remove(request_rec *r, const unsigned char *key,
+                              unsigned int klen);
 mcp_roles *mcp_pool_roles(apr_pool_t *p);
 
 /* ------------------------------------------------------------------ */
@@ -288,6 +349,8 @@ const mcp_jwt_key *const *mcp_key_ring(server_rec *s, apr_size_t *n);
 /* The JWK Set of the ring, rendered once. */
 void mcp_jwks(server_rec *s, const char **json, apr_size_t *len,
               const char **etag);
+/* Answers a GET with the JWK Set. */
+int mcp_keys_send_jwks(request_rec *r);
 /* An HMAC-SHA-256 under a secret derived from the signing key: the same
  * in every process of every restart.  Returns 0 or -1. */
 int mcp_keys_mac(server_rec *s, const char *msg, unsigned char mac[32]);
@@ -310,15 +373,78 @@ mcp_roles *mcp_user_roles(request_rec *r);
 int mcp_mint(request_rec *r, const mcp_token_request *req,
              mcp_minted *minted, const char **code, const char **message);
 
+/* An approval of the consent page: the grant's end and roles (out of
+ * offered, as the form narrows them), counted by the mint rate limit.
+ * Returns as mcp_mint(). */
+int mcp_approve(request_rec *r, const mcp_token_request *req,
+                mcp_roles *offered, apr_int64_t *grant_exp,
+                mcp_roles **granted, const char **code, const char **message);
+/* Mints an access token of an OAuth grant (grant.h) for client_id: the
+ * grant's user and roles, aud the grant's resource (and
+ * MCPCredentialsAudience), MCPOAuthAccessLifetime but never past the
+ * grant.  *scope receives the scope it carries.  OK or 500 (logged). */
+int mcp_mint_for_grant(request_rec *r, const mcp_grant *grant,
+                       const char *client_id, mcp_minted *minted,
+                       const char **scope);
+
 /* mcp_ratelimit.c */
-int mcp_ratelimit_pre_config(apr_pool_t *pconf);
-int mcp_ratelimit_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
-                              server_rec *s);
-void mcp_ratelimit_child_init(apr_pool_t *pchild, server_rec *s);
 /* Counts one mint for the request's user.  Returns OK (*wait 0), OK with
  * *wait the seconds until the user may mint again, or
  * HTTP_SERVICE_UNAVAILABLE when the count cannot be kept (logged). */
 int mcp_ratelimit_take(request_rec *r, apr_int64_t *wait);
+/* The same for a client registration from the request's address
+ * (MCPOAuthRegistrationRate). */
+int mcp_ratelimit_register(request_rec *r, apr_int64_t *wait);
+
+/* mcp_grants.c: the authorization server's facts, its sealed strings
+ * and its records */
+struct mcp_oauth {
+    const char *issuer;                 /* the public origin */
+    const char *base;                   /* of the credentials location */
+    const char *authorize_path, *token_path, *register_path, *revoke_path,
+        *jwks_path;
+    apr_array_header_t *resources;      /* const char *: the ones accepted */
+    const char *metadata;               /* RFC 8414, rendered once */
+};
+int mcp_grants_init(apr_pool_t *pconf, server_rec *s);
+/* 1 when resource is one this server's token endpoint accepts. */
+int mcp_grants_resource_known(server_rec *s, const char *resource);
+/* The registration a client id carries (sealed) or a pinned document
+ * gives, in the request pool; NULL for an unknown or forged one. */
+mcp_registration *mcp_grants_client(request_rec *r, const char *client_id);
+/* The sealed text of payload as kind (grant.h's MCP_KIND_*), in the
+ * request pool, or NULL (logged). */
+const char *mcp_grants_seal(request_rec *r, const char *kind,
+                            const char *payload);
+/* The payload of text sealed as kind by any of the server's secrets
+ * (NUL-terminated, in the request pool, *len bytes), or NULL. */
+const unsigned char *mcp_grants_open(request_rec *r, const char *kind,
+                                     const char *text, apr_size_t *len);
+typedef enum {
+    MCP_RECORD_OK,
+    MCP_RECORD_MISSING,
+    MCP_RECORD_UNAVAILABLE      /* the store failed (logged) */
+} mcp_record_status;
+/* A single-use record of kind ('K' consent, 'C' code) until expiry. */
+mcp_record_status mcp_grants_remember(request_rec *r, char kind,
+                                      const char *id, apr_int64_t expiry);
+/* Removes the record: OK when it was there (the one use), MISSING when
+ * used, expired or never made. */
+mcp_record_status mcp_grants_take(request_rec *r, char kind, const char *id);
+/* A grant's record, at generation 0, until grant_exp. */
+mcp_record_status mcp_grants_start(request_rec *r, const char *id,
+                                   apr_int64_t grant_exp);
+mcp_record_status mcp_grants_end(request_rec *r, const char *id);
+typedef enum {
+    MCP_ROTATION_NEXT,          /* gen was current: now gen + 1 */
+    MCP_ROTATION_REPEAT,        /* gen was just rotated, within grace */
+    MCP_ROTATION_GONE,          /* no such grant (ended, expired) */
+    MCP_ROTATION_REPLAYED,      /* an old generation: the grant ended */
+    MCP_ROTATION_UNAVAILABLE    /* the store failed (logged) */
+} mcp_rotation;
+mcp_rotation mcp_grants_rotate(request_rec *r, const char *id,
+                               apr_uint32_t gen, apr_int64_t grant_exp,
+                               apr_int64_t now, apr_int64_t grace);
 
 /* mcp_revocation.c */
 typedef enum {
@@ -348,10 +474,20 @@ int mcp_handle_asset(request_rec *r, const char *name);
 int mcp_handle_token_form(request_rec *r, const char *body, apr_size_t len);
 int mcp_form_refusal(request_rec *r, int status, const char *msg);
 int mcp_login_handler(request_rec *r);
+/* The consent page (templates/consent.html) with data; form_action adds
+ * a source (the redirect's origin) to the CSP's form-action. */
+int mcp_render_consent(request_rec *r, int status, cJSON *data,
+                       const char *form_action);
 
 /* mcp_bearer.c */
 void mcp_bearer_child_init(apr_pool_t *pchild, server_rec *s);
 void mcp_bearer_register_hooks(apr_pool_t *p);
+
+/* mcp_oauth.c: the authorization server's anonymous endpoints */
+int mcp_oauth_quick_handler(request_rec *r, int lookup_uri);
+
+/* mcp_consent.c: the authorization endpoint and its consent page */
+int mcp_handle_authorize(request_rec *r);
 
 /* mcp_metadata.c */
 int mcp_metadata_init(apr_pool_t *pconf, server_rec *s);

@@ -37,6 +37,7 @@ typedef struct {
 struct mcp_pages {
     mcp_tpl *page;
     mcp_tpl *login;
+    mcp_tpl *consent;
     apr_array_header_t *assets; /* mcp_asset */
 };
 
@@ -136,6 +137,9 @@ int mcp_pages_init(apr_pool_t *pconf, server_rec *s)
         if (!err)
             err = compile_template(pconf, conf->template_dir, "login.html",
                                    &pages->login);
+        if (!err)
+            err = compile_template(pconf, conf->template_dir, "consent.html",
+                                   &pages->consent);
         pages->assets = apr_array_make(pconf, 2, sizeof(mcp_asset));
         for (i = 0; !err && asset_names[i]; i++)
             err = load_asset(pconf, conf->template_dir, asset_names[i],
@@ -235,8 +239,10 @@ static const char *mcp_url(request_rec *r)
     return apr_pstrcat(r->pool, mcp_public_origin(r), "/mcp", NULL);
 }
 
-/* The data every rendering of the page starts from. */
-static cJSON *page_data(request_rec *r, const mcp_roles *roles)
+/* The lifetime choices of the page and of the consent page: the presets
+ * within the location's maximum, the longest one up to 30 days checked
+ * (else the custom date). */
+static void add_lifetimes(request_rec *r, cJSON *data)
 {
     static const struct {
         const char *label;
@@ -245,29 +251,12 @@ static cJSON *page_data(request_rec *r, const mcp_roles *roles)
     } presets[] = {{"7 days", "P7D", 7},   {"30 days", "P30D", 30},
                    {"60 days", "P60D", 60}, {"90 days", "P90D", 90},
                    {"1 year", "P365D", 365}};
-    mcp_server_conf *sconf = mcp_server_config(r->server);
-    const char *base = mcp_request_get(r)->base;
     apr_int64_t max = mcp_dir_config(r)->max_lifetime;
-    cJSON *data = mcp_pool_json(r->pool, cJSON_CreateObject()), *list, *item;
+    cJSON *list, *item;
     char iso[48], words[64];
     int checked = 0;
     size_t i;
 
-    if (!data)
-        return NULL;
-    cJSON_AddStringToObject(data, "user", r->user);
-    cJSON_AddStringToObject(data, "base", base);
-    cJSON_AddStringToObject(data, "tokenUrl",
-                            apr_pstrcat(r->pool, base, "/token", NULL));
-    cJSON_AddStringToObject(data, "cssUrl",
-                            asset_url(r, sconf->pages, base, "page.css"));
-    cJSON_AddStringToObject(data, "jsUrl",
-                            asset_url(r, sconf->pages, base, "page.js"));
-    cJSON_AddStringToObject(data, "mcpUrl", mcp_url(r));
-    cJSON_AddStringToObject(data, "issuer", sconf->issuer);
-    cJSON_AddStringToObject(data, "csrf",
-                            csrf_for(r, apr_time_sec(apr_time_now()) /
-                                            CSRF_WINDOW));
     mcp_duration_format_iso(max, iso, sizeof(iso));
     mcp_duration_format_words(max, words, sizeof(words));
     cJSON_AddStringToObject(data, "maxLifetime", iso);
@@ -286,7 +275,6 @@ static cJSON *page_data(request_rec *r, const mcp_roles *roles)
                                 apr_psprintf(r->pool, "lifetime-%s",
                                              presets[i].value));
         cJSON_AddBoolToObject(item, "disabled", !allowed);
-        /* The longest allowed preset up to 30 days is the default. */
         cJSON_AddBoolToObject(item, "checked", 0);
         if (allowed && presets[i].days <= 30)
             checked = (int)i + 1;
@@ -296,6 +284,32 @@ static cJSON *page_data(request_rec *r, const mcp_roles *roles)
         cJSON_ReplaceItemInObject(cJSON_GetArrayItem(list, checked - 1),
                                   "checked", cJSON_CreateTrue());
     cJSON_AddBoolToObject(data, "customChecked", !checked);
+}
+
+/* The data every rendering of the page starts from. */
+static cJSON *page_data(request_rec *r, const mcp_roles *roles)
+{
+    mcp_server_conf *sconf = mcp_server_config(r->server);
+    const char *base = mcp_request_get(r)->base;
+    cJSON *data = mcp_pool_json(r->pool, cJSON_CreateObject()), *list, *item;
+    size_t i;
+
+    if (!data)
+        return NULL;
+    cJSON_AddStringToObject(data, "user", r->user);
+    cJSON_AddStringToObject(data, "base", base);
+    cJSON_AddStringToObject(data, "tokenUrl",
+                            apr_pstrcat(r->pool, base, "/token", NULL));
+    cJSON_AddStringToObject(data, "cssUrl",
+                            asset_url(r, sconf->pages, base, "page.css"));
+    cJSON_AddStringToObject(data, "jsUrl",
+                            asset_url(r, sconf->pages, base, "page.js"));
+    cJSON_AddStringToObject(data, "mcpUrl", mcp_url(r));
+    cJSON_AddStringToObject(data, "issuer", sconf->issuer);
+    cJSON_AddStringToObject(data, "csrf",
+                            csrf_for(r, apr_time_sec(apr_time_now()) /
+                                            CSRF_WINDOW));
+    add_lifetimes(r, data);
 
     list = cJSON_AddArrayToObject(data, "roles");
     for (i = 0; list && roles && i < roles->n; i++) {
@@ -312,16 +326,21 @@ static cJSON *page_data(request_rec *r, const mcp_roles *roles)
     return data;
 }
 
-static int render(request_rec *r, int status, const mcp_tpl *tpl,
-                  const cJSON *data)
+#define PAGE_CSP                                                              \
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src "   \
+    "'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; " \
+    "form-action 'self'"
+
+/* Renders tpl; form_action adds a source to the CSP's form-action. */
+static int render_csp(request_rec *r, int status, const mcp_tpl *tpl,
+                      const cJSON *data, const char *form_action)
 {
     r->status = status;
     ap_set_content_type(r, "text/html; charset=utf-8");
     apr_table_setn(r->err_headers_out, "Content-Security-Policy",
-                   "default-src 'none'; script-src 'self'; style-src "
-                   "'self'; connect-src 'self'; img-src 'self' data:; "
-                   "form-action 'self'; frame-ancestors 'none'; base-uri "
-                   "'none'");
+                   form_action ? apr_pstrcat(r->pool, PAGE_CSP, " ",
+                                             form_action, NULL)
+                               : PAGE_CSP);
     if (!r->header_only) {
         apr_bucket_brigade *bb =
             apr_brigade_create(r->pool, r->connection->bucket_alloc);
@@ -335,6 +354,27 @@ static int render(request_rec *r, int status, const mcp_tpl *tpl,
             return AP_FILTER_ERROR;
     }
     return OK;
+}
+
+static int render(request_rec *r, int status, const mcp_tpl *tpl,
+                  const cJSON *data)
+{
+    return render_csp(r, status, tpl, data, NULL);
+}
+
+int mcp_render_consent(request_rec *r, int status, cJSON *data,
+                       const char *form_action)
+{
+    mcp_server_conf *sconf = mcp_server_config(r->server);
+    const char *base = mcp_request_get(r)->base;
+
+    cJSON_AddStringToObject(data, "cssUrl",
+                            asset_url(r, sconf->pages, base, "page.css"));
+    if (r->user)
+        cJSON_AddStringToObject(data, "user", r->user);
+    add_lifetimes(r, data);
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    return render_csp(r, status, sconf->pages->consent, data, form_action);
 }
 
 int mcp_handle_page(request_rec *r)
@@ -440,7 +480,7 @@ static int is_local_path(const char *url)
 {
     const unsigned char *c;
     if (!url || url[0] != '/' || url[1] == '/' || url[1] == '\\' ||
-        strlen(url) > 2048)
+        strlen(url) > 8192)
         return 0;
     for (c = (const unsigned char *)url; *c; c++)
         if (*c < 0x21 || *c == 0x7f || *c == '\\')

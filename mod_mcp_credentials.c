@@ -69,10 +69,11 @@ static const command_rec mcp_cmds[] = {
                   RSRC_CONF | ACCESS_CONF,
                   "Mints a user may make per period, as N/PERIOD (default "
                   "30/1h), or off"),
-    AP_INIT_TAKE1("MCPCredentialsRateCache", mcp_set_rate_cache, NULL,
-                  RSRC_CONF,
-                  "The socache that holds mint counters (default shmcb), or "
-                  "none"),
+    AP_INIT_TAKE1("MCPCredentialsCache", mcp_set_cache, NULL, RSRC_CONF,
+                  "The socache that holds mint counters, codes and grants "
+                  "(default shmcb), or none"),
+    AP_INIT_TAKE1("MCPCredentialsRateCache", mcp_set_cache, NULL, RSRC_CONF,
+                  "The former name of MCPCredentialsCache"),
     AP_INIT_TAKE1("MCPCredentialsTemplateDir", mcp_set_template_dir, NULL,
                   RSRC_CONF,
                   "A directory of page.html, login.html, page.css, page.js "
@@ -125,6 +126,38 @@ static const command_rec mcp_cmds[] = {
     AP_INIT_TAKE1("MCPBearerAuthorizationServer",
                   mcp_set_authorization_server, NULL, RSRC_CONF,
                   "An OAuth authorization server named in the metadata"),
+    AP_INIT_TAKE1("MCPBearerResource", mcp_set_bearer_resource, NULL,
+                  ACCESS_CONF,
+                  "The resource URL (RFC 8707) this location is: its "
+                  "challenges and metadata name it, tokens with aud must"),
+    AP_INIT_FLAG("MCPBearerRequireAudience", mcp_set_require_audience, NULL,
+                 ACCESS_CONF,
+                 "On to refuse tokens without aud here (default Off: page "
+                 "tokens have none)"),
+    /* The authorization server */
+    AP_INIT_FLAG("MCPOAuth", mcp_set_oauth, NULL, RSRC_CONF,
+                 "On to make this server the OAuth authorization server of "
+                 "its MCP resources (default Off)"),
+    AP_INIT_TAKE1("MCPOAuthSecretFile", mcp_set_oauth_secret, NULL,
+                  RSRC_CONF,
+                  "A file of at least 32 bytes that seals client ids, codes "
+                  "and refresh tokens; repeat to rotate (the first seals)"),
+    AP_INIT_TAKE1("MCPOAuthAccessLifetime", mcp_set_access_lifetime, NULL,
+                  RSRC_CONF,
+                  "Lifetime of access tokens issued to OAuth clients "
+                  "(default PT15M)"),
+    AP_INIT_ITERATE("MCPOAuthRedirectAllowed", mcp_set_redirect_allowed,
+                    NULL, RSRC_CONF,
+                    "Glob patterns of the https redirect URIs clients may "
+                    "register (default: none)"),
+    AP_INIT_TAKE2("MCPOAuthClientMetadata", mcp_set_client_metadata, NULL,
+                  RSRC_CONF,
+                  "A client id metadata document pinned by the operator: "
+                  "URL (the client id) and FILE (its content)"),
+    AP_INIT_TAKE1("MCPOAuthRegistrationRate", mcp_set_registration_rate,
+                  NULL, RSRC_CONF,
+                  "Client registrations an address may make per period, as "
+                  "N/PERIOD (default 20/1h), or off"),
     {NULL}};
 
 /* ------------------------------------------------------------------ */
@@ -141,7 +174,7 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
                      err);
         return DONE;
     }
-    return mcp_ratelimit_pre_config(pconf);
+    return mcp_store_pre_config(pconf);
 }
 
 static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -160,8 +193,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
     (void)plog;
     if (mcp_keys_init(pconf, s) != OK ||
         mcp_metadata_init(pconf, s) != OK ||
-        mcp_ratelimit_post_config(pconf, ptemp, s) != OK ||
-        mcp_pages_init(pconf, s) != OK)
+        mcp_store_post_config(pconf, ptemp, s) != OK ||
+        mcp_pages_init(pconf, s) != OK || mcp_grants_init(pconf, s) != OK)
         return HTTP_INTERNAL_SERVER_ERROR;
     mcp_revocation_post_config(pconf, ptemp, s);
     return OK;
@@ -179,7 +212,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     mcp_bearer_child_init(pchild, s);
     mcp_revocation_child_init(pchild, s);
-    mcp_ratelimit_child_init(pchild, s);
+    mcp_store_child_init(pchild, s);
 }
 
 static void register_hooks(apr_pool_t *p)
@@ -191,8 +224,11 @@ static void register_hooks(apr_pool_t *p)
                               APR_HOOK_REALLY_FIRST);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_monitor(mcp_revocation_monitor, NULL, NULL, APR_HOOK_MIDDLE);
-    /* The metadata documents are anonymous: served before access control. */
+    /* The metadata documents and the authorization server's anonymous
+     * endpoints: served before access control. */
     ap_hook_quick_handler(mcp_metadata_handler, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_quick_handler(mcp_oauth_quick_handler, NULL, NULL,
+                          APR_HOOK_FIRST);
     /* Before mod_dir's fixup, which would take a directory base over. */
     ap_hook_fixups(mcp_endpoint_fixups, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(mcp_handler, NULL, NULL, APR_HOOK_MIDDLE);

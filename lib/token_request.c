@@ -31,6 +31,8 @@ void mcp_token_request_init(mcp_token_request *req)
     req->has_authorities = 0;
     mcp_roles_init(&req->authorities);
     req->csrf = NULL;
+    req->decided = 0;
+    req->deny = 0;
 }
 
 void mcp_token_request_clear(mcp_token_request *req)
@@ -345,7 +347,8 @@ enum {
     F_DATE = 1 << 1,
     F_TZ = 1 << 2,
     F_ROLES_SHOWN = 1 << 3,
-    F_CSRF = 1 << 4
+    F_CSRF = 1 << 4,
+    F_DECISION = 1 << 5
 };
 
 typedef struct {
@@ -364,7 +367,8 @@ static mcp_treq_status form_field(const char *name, char *value, size_t vlen,
                   {"date", F_DATE},
                   {"tz", F_TZ},
                   {"roles_shown", F_ROLES_SHOWN},
-                  {"csrf", F_CSRF}};
+                  {"csrf", F_CSRF},
+                  {"decision", F_DECISION}};
     char shown[NAME_SHOWN + 4];
     size_t k;
     char **slot;
@@ -424,6 +428,15 @@ static mcp_treq_status form_field(const char *name, char *value, size_t vlen,
     case F_TZ:
         slot = &f->tz;
         break;
+    case F_DECISION:
+        if (strcmp(value, "approve") && strcmp(value, "deny")) {
+            mcp_message(msg, msglen,
+                        "field \"decision\" must be approve or deny");
+            return MCP_TREQ_TYPE;
+        }
+        req->deny = strcmp(value, "deny") == 0;
+        req->decided = 1;
+        return MCP_TREQ_OK;
     default:
         slot = &req->csrf;
         break;

@@ -18,6 +18,8 @@ typedef struct {
     int has_authorities;   /* 1 when the client named authorities */
     mcp_roles authorities; /* what it named, in its order, no duplicates */
     char *csrf;            /* form field "csrf", or NULL */
+    int decided;           /* form field "decision" was given */
+    int deny;              /* ... and was "deny" (else "approve") */
 } mcp_token_request;
 
 typedef enum {
@@ -59,7 +61,8 @@ mcp_treq_status mcp_token_request_parse_json(const char *body, size_t len,
  *   authorities=<role>         repeated, when the form lists roles;
  *   roles_shown=1              the form listed roles: no authorities field
  *                              then means "none of them";
- *   csrf=<token>.
+ *   csrf=<token>;
+ *   decision=approve|deny      the consent page's buttons.
  * Percent-decoding is strict ("%zz" or a NUL byte is MALFORMED); "+" is a
  * space; names and values must be UTF-8.  Unknown fields are
  * MCP_TREQ_UNKNOWN; a repeated single-valued field is MCP_TREQ_DUPLICATE.

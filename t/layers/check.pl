@@ -9,13 +9,16 @@ use warnings;
 my %layer = (
     'mod_mcp_credentials.c' => 5,
     'mcp_endpoint.c' => 4, 'mcp_page.c' => 4, 'mcp_bearer.c' => 4,
-    'mcp_metadata.c' => 4,
+    'mcp_metadata.c' => 4, 'mcp_consent.c' => 4, 'mcp_oauth.c' => 4,
     'mcp_mint.c' => 3,
     'mcp_keys.c' => 2, 'mcp_ratelimit.c' => 2, 'mcp_revocation.c' => 2,
-    'mcp_http.c' => 1, 'mcp_config.c' => 1,
+    'mcp_grants.c' => 2,
+    'mcp_http.c' => 1, 'mcp_config.c' => 1, 'mcp_store.c' => 1,
 );
 # Routing hands the page its requests.
-my %allowed = ('mcp_endpoint.c mcp_page.c' => 1);
+my %allowed = ('mcp_endpoint.c mcp_page.c' => 1,
+               'mcp_endpoint.c mcp_consent.c' => 1,
+               'mcp_consent.c mcp_page.c' => 1);
 
 my @files = sort(glob('mod_mcp_credentials.c'), glob('mcp_*.c'));
 my (%text, %owner, $passed, $failed);
