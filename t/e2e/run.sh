@@ -137,8 +137,11 @@ MCPOAuthAccessLifetime PT10S
 MCPOAuthRegistrationRate 1000/1h
 MCPOAuthRedirectAllowed https://claude.ai/api/mcp/auth_callback https://vscode.dev/redirect
 
-# Where people mint their tokens (Basic auth, roles from the group file).
-$(harness_credentials_location)
+# Where people mint their tokens (Basic auth, roles from the group file),
+# and the authorization server's base.  Every OAuth approval counts as a
+# mint: the OAuth tests approve about 60 times as alice, beyond the default
+# 30 an hour.
+$(harness_credentials_location 'MCPCredentialsMintRate 1000/1h')
 <Location /mcp-credentials/jwks.json>
     Require all granted
 </Location>
