@@ -277,13 +277,17 @@ export function formBody(form, decision, set = {}) {
 
 // --- consent with plain HTTP -------------------------------------------------------
 
+// The hidden input that carries the approval's anti-forgery value (bound to
+// the user and the request): the module names it csrf, as on its page.
+export const CONSENT_FIELDS = ['consent', 'csrf'];
+
 // GETs the authorization request as `user` and reads the consent page.
 export async function consentPage(query, { user = 'alice' } = {}) {
     const res = await authorizeGet(query, { user });
     assert.equal(res.status, 200, `consent page: ${res.status} ${res.headers.location ?? ''} ${res.text.slice(0, 300)}`);
     const form = readForm(res.text);
-    const consent = form.controls.find((c) => c.name === 'consent');
-    assert.ok(consent && consent.value, 'a consent value in the form');
+    const consent = form.controls.find((c) => CONSENT_FIELDS.includes(c.name) && c.type === 'hidden');
+    assert.ok(consent && consent.value, `the approval's anti-forgery value in the form (hidden ${CONSENT_FIELDS.join(' or ')})`);
     return { res, html: res.text, form, consent: consent.value };
 }
 
