@@ -20,7 +20,7 @@ import {
     authorizeQuery, authorizeGet, assertErrorRedirect, assertErrorPage,
     textById, indexOfId, consentPage, submitConsent, sameOrigin, authorize,
     exchange, refresh, revoke, assertTokens, assertTokenError, verifiedClaims,
-    audiences, remembered, requestHead, CONSENT_FIELDS,
+    audiences, remembered, requestHead, rawRequest, CONSENT_FIELDS,
 } from './oauth.mjs';
 
 // A native client on a loopback port, and a second one (for the
@@ -92,6 +92,53 @@ test('RFC 9728 documents name the issuer; /mcp and /sse (with /messages) are the
     assertRefused(await request('POST', '/messages?sessionId=x', {
         headers: { 'content-type': 'application/json' }, body: '{}',
     }), { status: 401, error: null, path: '/sse' });
+});
+
+test('the anonymous endpoints answer CORS preflights for any origin', async () => {
+    for (const [path, method] of [[ENDPOINT.token, 'POST'], [ENDPOINT.register, 'POST'], [ENDPOINT.revoke, 'POST'],
+        ['/.well-known/oauth-authorization-server', 'GET']]) {
+        const res = await request('OPTIONS', path, {
+            headers: {
+                origin: 'https://client.example', 'access-control-request-method': method,
+                'access-control-request-headers': 'content-type',
+            },
+        });
+        assert.ok([200, 204].includes(res.status), `${path}: ${res.status}`);
+        assert.equal(res.headers['access-control-allow-origin'], '*', path);
+        assert.match(res.headers['access-control-allow-methods'] ?? '', new RegExp(`\\b${method}\\b`), path);
+        if (method === 'POST')
+            assert.match(res.headers['access-control-allow-headers'] ?? '', /\bcontent-type\b/i, path);
+    }
+});
+
+test('only the exact endpoint paths answer without a user: other spellings fall through to the sign-in', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    for (const target of [
+        `${OAUTH_BASE}//oauth/token`, `${OAUTH_BASE}/oauth/token/`, `${OAUTH_BASE}/oauth/./token`,
+        `${OAUTH_BASE}/./oauth/token`, `${OAUTH_BASE}/oauth/%74oken`, `${OAUTH_BASE}/oauth/token;x`,
+        `${OAUTH_BASE}/oauth/register/`, `${OAUTH_BASE}//oauth/register`, `${OAUTH_BASE}/oauth/revoke/`,
+        `${OAUTH_BASE}/x/../oauth/token`,
+    ]) {
+        const res = await rawRequest('POST', target, { headers: form, body: 'grant_type=refresh_token&refresh_token=x&client_id=y' });
+        assert.equal(res.status, 401, `${target}: ${res.status} ${res.text.slice(0, 120)}`);
+        assert.match(res.headers['www-authenticate'] ?? '', /^Basic\b/, target);
+    }
+    // Control: the exact path answers without a user.
+    const res = await rawRequest('POST', ENDPOINT.token, { headers: form, body: 'grant_type=refresh_token&refresh_token=x&client_id=y' });
+    assert.equal(res.status, 401);
+    assert.equal(json(res).error, 'invalid_client');
+});
+
+test('a bearer token cannot approve: the credentials handler behind mcp-bearer answers 403, no redirect', async () => {
+    const { token } = await mint('alice', { expiresIn: 'PT1H' });
+    const q = authorizeQuery({ client: client.client_id, redirect: REDIRECT, challenge: pkce().challenge });
+    const res = await request('GET', `/bearer-mint/oauth/authorize?${q}`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 403, `${res.status} ${res.text.slice(0, 200)}`);
+    assert.equal(res.headers.location, undefined);
+    assert.doesNotMatch(res.text, /name="decision"/, 'no consent form');
+    // Nor at the credentials location, which signs in with Basic.
+    const there = await authorizeGet(q, { user: null, headers: { authorization: `Bearer ${token}` } });
+    assert.equal(there.status, 401);
 });
 
 // --- refresh replay, first half -------------------------------------------------

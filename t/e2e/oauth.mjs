@@ -419,6 +419,28 @@ export function audiences(claims) {
     return [].concat(claims.aud ?? []);
 }
 
+// A request with its target sent exactly as given (no URL normalisation:
+// dot segments, doubled slashes and escapes reach httpd as they are).
+export function rawRequest(method, target, { headers = {}, body } = {}) {
+    const base = new URL(env.base);
+    return new Promise((resolve, reject) => {
+        const req = http.request({
+            host: base.hostname, port: base.port, method, path: target,
+            headers: { connection: 'close', ...headers }, agent: false,
+        }, (res) => {
+            const chunks = [];
+            res.on('data', (c) => chunks.push(c));
+            res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+            res.on('error', reject);
+        });
+        req.setTimeout(10000, () => req.destroy(new Error(`${method} ${target}: timed out`)));
+        req.on('error', reject);
+        if (body !== undefined)
+            req.write(body);
+        req.end();
+    });
+}
+
 // A request whose answer is taken as soon as its head arrives (an SSE
 // stream that was let through would never end): { status, headers, text }
 // with the first chunk of the body at most.
