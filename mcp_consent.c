@@ -102,20 +102,21 @@ static const char *csp_source(request_rec *r, const char *uri)
     return apr_pstrmemdup(r->pool, uri, end - uri);
 }
 
-/* The host a person should recognise: the authority of an http(s) URI,
- * the scheme and what follows for a private-use one. */
+/* What a person should recognise of a redirect URI: the authority of
+ * scheme://authority/..., with the scheme unless it is http(s); the
+ * scheme alone for a URI without an authority (com.example.app:/cb). */
 static const char *display_host(request_rec *r, const char *uri)
 {
     const char *colon = ap_strchr_c(uri, ':');
     const char *host = colon + 1;
-    while (*host == '/')
-        host++;
-    if (strncasecmp(uri, "http://", 7) && strncasecmp(uri, "https://", 8))
-        return apr_pstrcat(r->pool,
-                           apr_pstrmemdup(r->pool, uri, colon - uri + 3),
-                           apr_pstrmemdup(r->pool, host, strcspn(host, "/?#")),
-                           NULL);
-    return apr_pstrmemdup(r->pool, host, strcspn(host, "/?#"));
+    int web = !strncasecmp(uri, "http://", 7) || !strncasecmp(uri, "https://", 8);
+
+    if (strncmp(host, "//", 2))
+        return apr_pstrmemdup(r->pool, uri, colon - uri + 1);
+    host += 2;
+    if (web)
+        return apr_pstrmemdup(r->pool, host, strcspn(host, "/?#"));
+    return apr_pstrmemdup(r->pool, uri, host + strcspn(host, "/?#") - uri);
 }
 
 /* ------------------------------------------------------------------ */

@@ -263,32 +263,29 @@ static int redeem_code(request_rec *r, char **p, const char *digest,
     return send_tokens(r, g, p[P_CLIENT_ID], refresh);
 }
 
-/* A narrower scope on refresh: only roles of the grant. */
-static int narrow(request_rec *r, mcp_grant *g, const char *scope)
+/* The roles a refresh request's scope narrows the grant to (none listed:
+ * all of them), or NULL when it names a role the grant lacks. */
+static mcp_roles *narrowed(request_rec *r, const mcp_grant *g,
+                           const char *scope)
 {
     mcp_roles *asked = mcp_pool_roles(r->pool);
     size_t i;
 
     if (mcp_oauth_scope_roles(scope, asked) != 0)
-        return -1;
-    if (!asked->n)
-        return 0;
+        return NULL;
     for (i = 0; i < asked->n; i++)
         if (!mcp_roles_contains(&g->roles, asked->items[i]))
-            return -1;
-    mcp_roles_clear(&g->roles);
-    for (i = 0; i < asked->n; i++)
-        if (mcp_roles_add(&g->roles, asked->items[i],
-                          strlen(asked->items[i])) < 0)
-            return -1;
-    return 0;
+            return NULL;
+    return asked;
 }
 
 static int refresh(request_rec *r, char **p, const char *digest)
 {
     apr_int64_t now = apr_time_sec(apr_time_now());
     const char *why, *next;
+    mcp_roles *roles = NULL;
     mcp_grant *g;
+    size_t i;
 
     if (!p[P_REFRESH])
         return refuse(r, HTTP_BAD_REQUEST, "invalid_request",
@@ -310,6 +307,11 @@ static int refresh(request_rec *r, char **p, const char *digest)
     if ((why = revoked(r, g)))
         return refuse(r, HTTP_BAD_REQUEST, "invalid_grant",
                       "the grant has been revoked", why);
+    /* A narrower scope is checked before the rotation, which a refusal
+     * must not spend; the refresh token keeps the grant's roles. */
+    if (p[P_SCOPE] && !(roles = narrowed(r, g, p[P_SCOPE])))
+        return refuse(r, HTTP_BAD_REQUEST, "invalid_scope",
+                      "scope asks for a role the grant does not hold", NULL);
     switch (mcp_grants_rotate(r, g->id, g->generation, g->grant_exp, now,
                               REFRESH_GRACE)) {
     case MCP_ROTATION_NEXT:
@@ -335,9 +337,13 @@ static int refresh(request_rec *r, char **p, const char *digest)
     }
     if (!(next = refresh_token_of(r, g, g->generation + 1)))
         return HTTP_INTERNAL_SERVER_ERROR;
-    if (p[P_SCOPE] && narrow(r, g, p[P_SCOPE]) != 0)
-        return refuse(r, HTTP_BAD_REQUEST, "invalid_scope",
-                      "scope asks for a role the grant does not hold", NULL);
+    if (roles && roles->n) {
+        mcp_roles_clear(&g->roles);
+        for (i = 0; i < roles->n; i++)
+            if (mcp_roles_add(&g->roles, roles->items[i],
+                              strlen(roles->items[i])) < 0)
+                return HTTP_INTERNAL_SERVER_ERROR;
+    }
     return send_tokens(r, g, p[P_CLIENT_ID], next);
 }
 

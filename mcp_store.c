@@ -29,6 +29,7 @@ static struct {
     ap_socache_instance_t *instance;
     apr_global_mutex_t *mutex;
     int lockless;           /* child_init could not attach the mutex */
+    int dbm;                /* the provider is mod_socache_dbm */
 } store;
 
 int mcp_store_pre_config(apr_pool_t *pconf)
@@ -89,6 +90,7 @@ int mcp_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                      "minting is not rate-limited (MCPCredentialsMintRate)");
         return OK;
     }
+    store.dbm = !strcasecmp(name, "dbm");
     err = store.provider->create(&store.instance, sep ? sep + 1 : NULL,
                                  ptemp, pconf);
     if (err) {
@@ -149,8 +151,15 @@ apr_status_t mcp_store_get(request_rec *r, const unsigned char *key,
                            unsigned int klen, unsigned char *val,
                            unsigned int *vlen)
 {
-    return store.provider->retrieve(store.instance, r->server, key, klen, val,
-                                    vlen, r->pool);
+    apr_status_t rv = store.provider->retrieve(store.instance, r->server, key,
+                                               klen, val, vlen, r->pool);
+    /* mod_socache_dbm answers a key it never stored with APR_EGENERAL
+     * (its DBM returns no value, and it reads that as a damaged one);
+     * failures to open or read its file are logged by it and answered
+     * with their own status. */
+    if (store.dbm && rv == APR_EGENERAL)
+        rv = APR_NOTFOUND;
+    return rv;
 }
 
 apr_status_t mcp_store_put(request_rec *r, const unsigned char *key,

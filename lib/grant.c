@@ -227,14 +227,22 @@ void mcp_grant_clear(mcp_grant *g)
     mcp_grant_init(g);
 }
 
+static int nonempty(const char *s)
+{
+    return s && *s;
+}
+
 char *mcp_grant_payload(const char *kind, const mcp_grant *g)
 {
     unsigned m = members_of(kind);
     cJSON *doc, *roles;
     size_t i;
 
-    if (!m || !*g->id || !*g->client || !g->resource || !g->sub ||
-        ((m & M_REDIRECT) && (!g->redirect_uri || !g->challenge)))
+    /* An empty string is missing too: the reader refuses one. */
+    if (!m || !*g->id || !*g->client || !nonempty(g->resource) ||
+        !nonempty(g->sub) ||
+        ((m & M_REDIRECT) &&
+         (!nonempty(g->redirect_uri) || !nonempty(g->challenge))))
         return NULL;
     doc = cJSON_CreateObject();
     roles = cJSON_CreateArray();
@@ -254,7 +262,7 @@ char *mcp_grant_payload(const char *kind, const mcp_grant *g)
     for (i = 0; i < g->roles.n; i++)
         cJSON_AddItemToArray(roles, cJSON_CreateString(g->roles.items[i]));
     cJSON_AddItemToObject(doc, "ro", roles);
-    if ((m & M_STATE) && g->state)
+    if ((m & M_STATE) && nonempty(g->state))
         cJSON_AddStringToObject(doc, "st", g->state);
     if (m & M_APPROVED)
         cJSON_AddNumberToObject(doc, "ap", (double)g->approved);

@@ -73,7 +73,8 @@ void mcp_grant_clear(mcp_grant *g);
 
 /* The payload of a grant of the given kind (one of MCP_KIND_*): a
  * malloc'd JSON text, or NULL (out of memory, a member the kind needs is
- * missing, an unknown kind). */
+ * missing or empty, an unknown kind).  An empty state is left out, as an
+ * absent one is. */
 char *mcp_grant_payload(const char *kind, const mcp_grant *g);
 /* Reads a payload of the given kind back into g (initialised; cleared on
  * failure): every member the kind carries must be there with its type,

@@ -79,11 +79,12 @@ size_t mcp_client_name_clean(const char *in, char *out)
             continue;
         }
         if (space) {
+            /* Never a space as the last character kept: trimmed. */
+            if (chars + 1 == MCP_CLIENT_NAME_MAX)
+                break;
             out[o++] = ' ';
             chars++;
             space = 0;
-            if (chars == MCP_CLIENT_NAME_MAX)
-                break;
         }
         memcpy(out + o, s + i, n);
         o += n;

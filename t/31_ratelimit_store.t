@@ -11,7 +11,6 @@ use Apache::TestUtil qw(t_cmp);
 use FindBin;
 use JSON::PP ();
 use LWP::UserAgent ();
-use IO::Socket::INET ();
 use POSIX ();
 use lib "$FindBin::Bin/lib";
 use MCPTest ();
@@ -23,18 +22,7 @@ my $t = MCPTest::t_dir();
 my $m = $ENV{MCP_MODDIR} || '/usr/lib/apache2/modules';
 my $long_user = 'long-user-' . ('x' x 140);
 
-# memcached on a free loopback port, as nobody; stopped at the end.
-my $mc_port = MCPTest::free_port();
-my $mc_pid = fork // die "fork: $!";
-if (!$mc_pid) {
-    { exec $memcached, '-l', '127.0.0.1', '-p', $mc_port, '-U', '0', '-u', 'nobody', '-m', '16' };
-    POSIX::_exit(127);
-}
-END { if ($mc_pid) { kill 'TERM', $mc_pid; waitpid $mc_pid, 0 } }
-for (1 .. 50) {
-    last if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$mc_port", Timeout => 1);
-    select undef, undef, undef, 0.1;
-}
+my $mc_port = MCPTest::start_memcached();
 
 sub server {
     my ($store) = @_;

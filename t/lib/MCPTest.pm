@@ -203,6 +203,29 @@ sub basic_location {
 }
 
 # A TCP port on 127.0.0.1 that nothing listens on right now.
+# memcached on a free loopback port, as nobody, stopped when the test
+# ends; returns the port.
+my @memcached_pids;
+END { for (@memcached_pids) { kill 'TERM', $_; waitpid $_, 0 } }
+sub start_memcached {
+    require IO::Socket::INET;
+    require POSIX;
+    my $port = free_port();
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        { exec '/usr/bin/memcached', '-l', '127.0.0.1', '-p', $port, '-U', '0',
+            '-u', 'nobody', '-m', '16' };
+        POSIX::_exit(127);
+    }
+    push @memcached_pids, $pid;
+    for (1 .. 50) {
+        return $port if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+            Timeout => 1);
+        select undef, undef, undef, 0.1;
+    }
+    die "memcached did not start on port $port";
+}
+
 sub free_port {
     require IO::Socket::INET;
     my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
@@ -303,6 +326,23 @@ package MCPTest::Httpd;
 sub port { $_[0]{port} }
 sub url  { "http://127.0.0.1:$_[0]{port}$_[1]" }
 sub log  { MCPTest::_slurp("$_[0]{dir}/error_log") }
+
+# Restarts it (-k graceful or -k restart) and waits until a child of the
+# new generation answers: the error log says so.
+sub restart {
+    my ($self, $how) = @_;
+    my $log = "$self->{dir}/error_log";
+    my $before = () = MCPTest::_slurp($log) =~ /resuming normal operations/g;
+    system(MCPTest::httpd_binary() . " -f $self->{dir}/httpd.conf -k $how "
+        . ">>$self->{dir}/start.out 2>&1 </dev/null") == 0
+        or die "httpd -k $how failed: " . MCPTest::_slurp("$self->{dir}/start.out");
+    for (1 .. 150) {
+        my $now = () = MCPTest::_slurp($log) =~ /resuming normal operations/g;
+        return 1 if $now > $before;
+        select undef, undef, undef, 0.1;
+    }
+    die "httpd did not come back after -k $how";
+}
 
 # Stops the httpd this object started (by the pid it wrote), waiting at
 # most 10 s for it to go.

@@ -252,6 +252,59 @@ static void test_claims_json(void)
                     "\"authorities\":[]}");
     free(json);
 
+    /* A resource (RFC 8707) is an audience: alone, before aud, or once
+     * when both are the same; client_id and scope come last. */
+    claims = fixed_claims();
+    claims.n_authorities = 1;
+    claims.resource = "https://mcp.example.com/mcp";
+    json = mcp_jwt_claims_json(&claims);
+    CHECK_STR(json, "{\"sub\":\"alice\",\"iss\":\"activeviam\","
+                    "\"aud\":\"https://mcp.example.com/mcp\","
+                    "\"iat\":1700000000,\"nbf\":1700000000,"
+                    "\"exp\":4102444800,"
+                    "\"jti\":\"00000000-0000-4000-8000-000000000000\","
+                    "\"authorities\":[\"ROLE_USER\"]}");
+    free(json);
+    claims.aud = "mcp";
+    claims.client_id = "client.eyJy.sig";
+    claims.scope = "ROLE_USER openid";
+    json = mcp_jwt_claims_json(&claims);
+    CHECK_STR(json, "{\"sub\":\"alice\",\"iss\":\"activeviam\","
+                    "\"aud\":[\"https://mcp.example.com/mcp\",\"mcp\"],"
+                    "\"iat\":1700000000,\"nbf\":1700000000,"
+                    "\"exp\":4102444800,"
+                    "\"jti\":\"00000000-0000-4000-8000-000000000000\","
+                    "\"authorities\":[\"ROLE_USER\"],"
+                    "\"client_id\":\"client.eyJy.sig\","
+                    "\"scope\":\"ROLE_USER openid\"}");
+    free(json);
+    claims.aud = "https://mcp.example.com/mcp";
+    claims.client_id = NULL;
+    json = mcp_jwt_claims_json(&claims);
+    CHECK_STR(json, "{\"sub\":\"alice\",\"iss\":\"activeviam\","
+                    "\"aud\":\"https://mcp.example.com/mcp\","
+                    "\"iat\":1700000000,\"nbf\":1700000000,"
+                    "\"exp\":4102444800,"
+                    "\"jti\":\"00000000-0000-4000-8000-000000000000\","
+                    "\"authorities\":[\"ROLE_USER\"],"
+                    "\"scope\":\"ROLE_USER openid\"}");
+    free(json);
+    claims.scope = NULL;
+    claims.client_id = "c";
+    json = mcp_jwt_claims_json(&claims);
+    CHECK(json && strstr(json, "\"authorities\":[\"ROLE_USER\"],"
+                               "\"client_id\":\"c\"}"));
+    free(json);
+    claims = fixed_claims();
+    claims.resource = "https://caf\xe9/";
+    CHECK(mcp_jwt_claims_json(&claims) == NULL);
+    claims = fixed_claims();
+    claims.client_id = "\xc0\xaf";
+    CHECK(mcp_jwt_claims_json(&claims) == NULL);
+    claims = fixed_claims();
+    claims.scope = "\xed\xa0\x80";
+    CHECK(mcp_jwt_claims_json(&claims) == NULL);
+
     claims = fixed_claims();
     claims.sub = NULL;
     CHECK(mcp_jwt_claims_json(&claims) == NULL);
@@ -902,6 +955,143 @@ static void test_require_exp_issuer_audience(fixture *fx)
     }
 }
 
+/* Mints claims with the unit and verifies them with opts. */
+static mcp_jwt_status minted_status(const fixture *fx,
+                                    const mcp_jwt_claims *claims,
+                                    const mcp_jwt_verify_opts *opts)
+{
+    const mcp_jwt_key *ring[] = {fx->public_key};
+    char err[MCP_JWT_ERRLEN] = "";
+    char *token = mcp_jwt_mint(fx->key, claims, err, sizeof(err));
+    mcp_jwt_status st;
+
+    if (!token)
+        return (mcp_jwt_status)-1;
+    st = verify_with(token, strlen(token), ring, 1, opts);
+    free(token);
+    return st;
+}
+
+static void test_resource_audience(fixture *fx)
+{
+    const char *resource = "https://mcp.example.com/mcp";
+    const mcp_jwt_key *ring[] = {fx->key};
+    mcp_jwt_claims claims = fixed_claims();
+    mcp_jwt_verify_opts opts = default_opts();
+    char err[MCP_JWT_ERRLEN] = "", *token;
+    mcp_jwt_verified v;
+    mcp_jwt_status st;
+    const cJSON *m;
+    static const struct {
+        const char *payload;
+        const char *audience, *resource;
+        int require_aud;
+        mcp_jwt_status want;
+    } cases[] = {
+        /* A token with aud must list the resource. */
+        {"{\"aud\":\"R\"}", NULL, "R", 0, MCP_JWT_OK},
+        {"{\"aud\":[\"x\",\"R\"]}", NULL, "R", 0, MCP_JWT_OK},
+        {"{\"aud\":[\"x\"]}", NULL, "R", 0, MCP_JWT_ERR_AUDIENCE},
+        {"{\"aud\":\"r\"}", NULL, "R", 0, MCP_JWT_ERR_AUDIENCE},
+        {"{\"aud\":[]}", NULL, "R", 0, MCP_JWT_ERR_AUDIENCE},
+        /* One without aud passes unless aud is required. */
+        {"{\"sub\":\"a\"}", NULL, "R", 0, MCP_JWT_OK},
+        {"{\"sub\":\"a\"}", NULL, "R", 1, MCP_JWT_ERR_AUDIENCE},
+        {"{\"sub\":\"a\"}", NULL, NULL, 1, MCP_JWT_ERR_AUDIENCE},
+        {"{\"aud\":\"anything\"}", NULL, NULL, 1, MCP_JWT_OK},
+        {"{\"aud\":\"R\"}", NULL, "R", 1, MCP_JWT_OK},
+        /* The audience and the resource are both needed. */
+        {"{\"aud\":[\"R\",\"mcp\"]}", "mcp", "R", 1, MCP_JWT_OK},
+        {"{\"aud\":[\"R\"]}", "mcp", "R", 1, MCP_JWT_ERR_AUDIENCE},
+        {"{\"aud\":[\"mcp\"]}", "mcp", "R", 0, MCP_JWT_ERR_AUDIENCE},
+    };
+    size_t i;
+
+    /* Hand-signed payloads. */
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        mcp_jwt_status got;
+        token = rs512_token(fx, fx->header, cases[i].payload);
+        opts = default_opts();
+        opts.audience = cases[i].audience;
+        opts.resource = cases[i].resource;
+        opts.require_aud = cases[i].require_aud;
+        got = verify_with(token, strlen(token), ring, 1, &opts);
+        if (got != cases[i].want)
+            fprintf(stderr, "  case %zu: %s\n", i, cases[i].payload);
+        CHECK_INT(got, cases[i].want);
+        free(token);
+    }
+
+    /* Minted with the resource and aud: either is enough on its own. */
+    claims.resource = resource;
+    claims.aud = "mcp";
+    opts = default_opts();
+    opts.resource = resource;
+    CHECK_INT(minted_status(fx, &claims, &opts), MCP_JWT_OK);
+    opts.require_aud = 1;
+    opts.audience = "mcp";
+    CHECK_INT(minted_status(fx, &claims, &opts), MCP_JWT_OK);
+    opts.resource = "https://mcp.example.com/other";
+    CHECK_INT(minted_status(fx, &claims, &opts), MCP_JWT_ERR_AUDIENCE);
+    opts.resource = "https://mcp.example.com/mcp/";
+    CHECK_INT(minted_status(fx, &claims, &opts), MCP_JWT_ERR_AUDIENCE);
+    /* A token for another resource never passes for this one. */
+    claims.resource = "https://other.example.com/mcp";
+    opts = default_opts();
+    opts.resource = resource;
+    CHECK_INT(minted_status(fx, &claims, &opts), MCP_JWT_ERR_AUDIENCE);
+    /* aud alone does not name the resource. */
+    claims.resource = NULL;
+    CHECK_INT(minted_status(fx, &claims, &opts), MCP_JWT_ERR_AUDIENCE);
+    /* No audience at all: passes, unless aud is required. */
+    claims.aud = NULL;
+    CHECK_INT(minted_status(fx, &claims, &opts), MCP_JWT_OK);
+    opts.require_aud = 1;
+    CHECK_INT(minted_status(fx, &claims, &opts), MCP_JWT_ERR_AUDIENCE);
+    opts.resource = NULL;
+    CHECK_INT(minted_status(fx, &claims, &opts), MCP_JWT_ERR_AUDIENCE);
+    /* The resource alone is an aud. */
+    claims.resource = resource;
+    opts.resource = resource;
+    CHECK_INT(minted_status(fx, &claims, &opts), MCP_JWT_OK);
+
+    /* client_id and scope reach the verified payload, after the
+     * authorities. */
+    claims = fixed_claims();
+    claims.resource = resource;
+    claims.aud = "mcp";
+    claims.client_id = "client.eyJy.sig";
+    claims.scope = "ROLE_USER";
+    token = mcp_jwt_mint(fx->key, &claims, err, sizeof(err));
+    opts = default_opts();
+    opts.resource = resource;
+    opts.audience = "mcp";
+    opts.require_aud = 1;
+    CHECK(token != NULL);
+    st = token ? mcp_jwt_verify(token, strlen(token), ring, 1, &opts, &v)
+               : MCP_JWT_ERR_INTERNAL;
+    CHECK_INT(st, MCP_JWT_OK);
+    if (st == MCP_JWT_OK) {
+        m = cJSON_GetObjectItemCaseSensitive(v.payload, "aud");
+        CHECK_INT(cJSON_GetArraySize(m), 2);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(m, 0)), resource);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(m, 1)), "mcp");
+        m = cJSON_GetObjectItemCaseSensitive(v.payload, "authorities");
+        CHECK(m && m->next && !strcmp(m->next->string, "client_id"));
+        CHECK(m && m->next && m->next->next &&
+              !strcmp(m->next->next->string, "scope") &&
+              !m->next->next->next);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                      v.payload, "client_id")),
+                  "client.eyJy.sig");
+        CHECK_STR(cJSON_GetStringValue(
+                      cJSON_GetObjectItemCaseSensitive(v.payload, "scope")),
+                  "ROLE_USER");
+        mcp_jwt_verified_clear(&v);
+    }
+    free(token);
+}
+
 static void test_key_ring(fixture *fx)
 {
     char header3072[128], err[MCP_JWT_ERRLEN] = "";
@@ -1239,6 +1429,7 @@ int main(void)
     test_claim_types(&fx);
     test_time_boundaries(&fx);
     test_require_exp_issuer_audience(&fx);
+    test_resource_audience(&fx);
     test_key_ring(&fx);
     test_status_words();
     test_json_helpers();

@@ -109,6 +109,12 @@ int main(void)
         memset(longname, 'n', sizeof(longname) - 1);
         longname[sizeof(longname) - 1] = '\0';
         CHECK_INT(mcp_client_name_clean(longname, name), MCP_CLIENT_NAME_MAX);
+        /* Cut where a space would be the last character: trimmed too. */
+        for (size_t i = 0; i < 150; i++)
+            longname[i] = i % 10 == 9 ? ' ' : 'n';
+        longname[150] = '\0';
+        CHECK_INT(mcp_client_name_clean(longname, name), MCP_CLIENT_NAME_MAX - 1);
+        CHECK(name[MCP_CLIENT_NAME_MAX - 2] == 'n');
     }
     return UNIT_DONE("registration");
 }

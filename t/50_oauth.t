@@ -1,0 +1,298 @@
+# The authorization server (MCPOAuth On) where the end-to-end suite cannot
+# reach: configurations httpd must refuse, a pinned client id metadata
+# document, the per-address registration limit, an https redirect nobody
+# allowed, approval through a bearer-guarded location, an expired code,
+# `mcp-token revoke --sub` ending grants, and what a restart does to grants
+# with shmcb (they end) and with memcached (they stay).
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test;
+use Apache::TestUtil qw(t_cmp);
+use Digest::SHA qw(sha256);
+use FindBin;
+use File::Temp qw(tempdir);
+use HTTP::Request::Common qw(GET POST);
+use JSON::PP ();
+use LWP::UserAgent ();
+use MIME::Base64 qw(encode_base64url);
+use URI ();
+use URI::QueryParam ();
+use lib "$FindBin::Bin/lib";
+use MCPTest qw(config_test t_dir);
+
+plan tests => 42, need { 'memcached is installed (make deps)' => -x '/usr/bin/memcached' };
+
+my $t = t_dir();
+my $m = $ENV{MCP_MODDIR} || '/usr/lib/apache2/modules';
+my $dir = tempdir(CLEANUP => 1);
+chmod 0755, $dir;
+my $json = JSON::PP->new->canonical;
+my $ua = LWP::UserAgent->new(timeout => 20, max_redirect => 0);
+
+# Secrets and a pinned client document.
+sub write_file { my ($p, $c) = @_; open my $fh, '>', $p or die "$p: $!"; print $fh $c; close $fh }
+write_file("$dir/secret", encode_base64url(join '', map { chr int rand 256 } 1 .. 48) . "\n");
+write_file("$dir/short", "too short\n");
+my $doc_url = 'https://app.example/mcp-client.json';
+write_file("$dir/client.json", $json->encode({client_id => $doc_url,
+    client_name => 'Pinned App', redirect_uris => ['https://app.example/cb']}));
+write_file("$dir/other.json", $json->encode({client_id => 'https://other.example/x',
+    redirect_uris => ['https://app.example/cb']}));
+write_file("$dir/revoked", '');
+chmod 0644, "$dir/revoked";
+
+my $KEY = "MCPCredentialsSigningKey $t/keys/signing.pem";
+my $LOC = MCPTest::basic_location('/mcp-credentials',
+    "MCPCredentialsRolesFrom static ROLE_USER", 'MCPCredentialsLoginURL none',
+    'MCPCredentialsMintRate off');
+my $ORIGIN = 'MCPCredentialsPublicURL http://127.0.0.1:1';
+my $OAUTH = "MCPOAuth On\nMCPOAuthSecretFile $dir/secret";
+
+# --- configurations httpd refuses (apache2 -t), each naming the cause.
+my @refused = (
+    ['no public URL', "$KEY\n$OAUTH\n$LOC", qr/MCPCredentialsPublicURL/],
+    ['an http public URL off loopback', "$KEY\nMCPCredentialsPublicURL http://mcp.example\n$OAUTH\n$LOC",
+        qr/https MCPCredentialsPublicURL/],
+    ['another authorization server', "$KEY\n$ORIGIN\n$OAUTH\nMCPBearerAuthorizationServer https://as.example\n$LOC",
+        qr/MCPBearerAuthorizationServer/],
+    ['no secret', "$KEY\n$ORIGIN\nMCPOAuth On\n$LOC", qr/MCPOAuthSecretFile/],
+    ['a short secret', "$KEY\n$ORIGIN\nMCPOAuth On\nMCPOAuthSecretFile $dir/short\n$LOC",
+        qr/MCPOAuthSecretFile.*fewer than 32 bytes/],
+    ['no credentials location', "$KEY\n$ORIGIN\n$OAUTH", qr/<Location> with MCPCredentials On/],
+    ['no cache', "$KEY\n$ORIGIN\n$OAUTH\nMCPCredentialsCache none\n$LOC", qr/MCPCredentialsCache/],
+    ['an http redirect pattern', "MCPOAuthRedirectAllowed http://x.example/*", qr/MCPOAuthRedirectAllowed/],
+    ['a resource with a fragment', "<Location /mcp>\nMCPBearerResource https://h.example/mcp#x\n</Location>",
+        qr/MCPBearerResource/],
+    ['a resource over ftp', "<Location /mcp>\nMCPBearerResource ftp://h.example/mcp\n</Location>",
+        qr/MCPBearerResource/],
+    ['a document whose client_id differs', "MCPOAuthClientMetadata https://app.example/x.json $dir/other.json",
+        qr/MCPOAuthClientMetadata.*client_id/],
+    ['a document id without path', "MCPOAuthClientMetadata https://app.example $dir/client.json",
+        qr/MCPOAuthClientMetadata/],
+    ['access tokens of two days', "MCPOAuthAccessLifetime P2D", qr/MCPOAuthAccessLifetime.*one day/],
+);
+for my $c (@refused) {
+    my ($rc, $out) = config_test($c->[1]);
+    ok t_cmp($rc != 0 && $out =~ $c->[2] ? 1 : $out, 1, "refused: $c->[0]");
+}
+{
+    my ($rc, $out) = config_test("$KEY\n$ORIGIN\n$OAUTH\n$LOC\n"
+        . "MCPOAuthClientMetadata $doc_url $dir/client.json\n"
+        . "<Location /mcp>\nAuthType mcp-bearer\nRequire valid-user\n"
+        . "MCPBearerResource http://127.0.0.1:1/mcp\nMCPBearerRequireAudience On\n</Location>");
+    ok t_cmp($rc, 0, "a complete configuration passes: $out");
+}
+
+# --- a server: a pinned document, 3 registrations an hour, a second
+# credentials location behind bearer tokens, the revocation file.
+sub server {
+    my (%o) = @_;
+    my $port = $o{port} || MCPTest::free_port();
+    return MCPTest::private_httpd(port => $port, conf => <<"CONF");
+$o{modules}
+$KEY
+MCPCredentialsPublicURL http://127.0.0.1:$port
+MCPOAuth On
+MCPOAuthSecretFile $dir/secret
+MCPOAuthClientMetadata $doc_url $dir/client.json
+MCPOAuthRegistrationRate 3/1h
+MCPBearerRevokedTokens $dir/revoked
+$o{cache}
+LogLevel warn mcp_credentials:info
+$LOC
+<Location /bearer-mint>
+    AuthType mcp-bearer
+    AuthName "mcp"
+    Require valid-user
+    SetHandler mcp-credentials
+    MCPCredentials On
+    MCPCredentialsRolesFrom static ROLE_USER
+</Location>
+<Location /mcp>
+    AuthType mcp-bearer
+    Require valid-user
+    MCPBearerResource http://127.0.0.1:$port/mcp
+</Location>
+CONF
+}
+
+sub pkce {
+    my $v = encode_base64url(join '', map { chr int rand 256 } 1 .. 40);
+    return ($v, encode_base64url(sha256($v)));
+}
+sub form_post {
+    my ($h, $path, $fields, @headers) = @_;
+    return $ua->request(POST $h->url($path), $fields, @headers);
+}
+sub register {
+    my ($h, $meta) = @_;
+    return $ua->request(POST $h->url('/mcp-credentials/oauth/register'),
+        'Content-Type' => 'application/json', Content => $json->encode($meta));
+}
+# Registers (unless given a client id), consents as alice, returns the
+# code, the verifier, the client id and the redirect URI.
+sub code_for {
+    my ($h, %o) = @_;
+    my $redirect = $o{redirect} || 'http://127.0.0.1:7777/cb';
+    # One registered client a server: registrations are limited.
+    my $client = $o{client} || ($h->{client} //= $json->decode(register($h, {
+        redirect_uris => ['http://127.0.0.1/cb'],
+        grant_types => ['authorization_code', 'refresh_token']})->decoded_content)->{client_id});
+    my ($v, $c) = pkce();
+    my $uri = URI->new($h->url($o{base} || '/mcp-credentials') . '/oauth/authorize');
+    $uri->query_form(response_type => 'code', client_id => $client,
+        redirect_uri => $redirect, code_challenge => $c,
+        code_challenge_method => 'S256', state => 'st');
+    my $page = $ua->request(GET $uri, @{ $o{auth} || [MCPTest::basic('alice')] });
+    return { page => $page } if $page->code != 200;
+    my ($consent) = $page->decoded_content =~ /name="csrf" value="([^"]+)"/;
+    my $res = form_post($h, '/mcp-credentials/oauth/authorize',
+        [csrf => $consent, lifetime => 'P7D', decision => 'approve'],
+        MCPTest::basic('alice'));
+    my $code = URI->new($res->header('Location') // '')->query_param('code');
+    return { code => $code, verifier => $v, client => $client,
+        redirect => $redirect, page => $page };
+}
+sub redeem {
+    my ($h, $g) = @_;
+    return form_post($h, '/mcp-credentials/oauth/token', [
+        grant_type => 'authorization_code', code => $g->{code},
+        redirect_uri => $g->{redirect}, code_verifier => $g->{verifier},
+        client_id => $g->{client}]);
+}
+sub refresh {
+    my ($h, $client, $token) = @_;
+    return form_post($h, '/mcp-credentials/oauth/token', [
+        grant_type => 'refresh_token', refresh_token => $token,
+        client_id => $client]);
+}
+sub error_of { my $d = eval { $json->decode($_[0]->decoded_content) } || {}; $d->{error} // '' }
+
+my $h = server(modules => '', cache => '');
+my $started = time;
+my $old = code_for($h);   # redeemed at the end, once it has expired
+ok t_cmp(defined $old->{code} ? 1 : 0, 1, 'a code for the expiry test');
+
+# --- the pinned document: advertised, and its https redirect needs no
+# MCPOAuthRedirectAllowed.
+my $meta = $json->decode($ua->get($h->url('/.well-known/oauth-authorization-server'))->decoded_content);
+ok t_cmp($meta->{client_id_metadata_document_supported}, JSON::PP::true,
+    'pinned documents are advertised');
+{
+    my $g = code_for($h, client => $doc_url, redirect => 'https://app.example/cb');
+    ok t_cmp($g->{page}->code, 200, 'the pinned client gets the consent page');
+    ok t_cmp($g->{page}->decoded_content =~ /id="client-name">Pinned App</ ? 1 : 0, 1,
+        'with its name from the document');
+    my $res = redeem($h, $g);
+    ok t_cmp($res->code, 200, 'and its code is redeemed');
+    my $other = $ua->request(GET $h->url('/mcp-credentials/oauth/authorize?response_type=code'
+        . '&client_id=https%3A%2F%2Fapp.example%2Fnot-pinned.json&redirect_uri=https%3A%2F%2Fapp.example%2Fcb'),
+        MCPTest::basic('alice'));
+    ok t_cmp($other->code, 400, 'a document URL nobody pinned is an unknown client');
+    ok t_cmp($other->header('Location'), undef, 'answered with a page, no redirect');
+}
+
+# --- registration: https only where allowed; three an hour per address
+# (two were made above).
+{
+    my $res = register($h, {redirect_uris => ['https://evil.example/cb']});
+    ok t_cmp($res->code, 400, 'an https redirect nobody allowed is refused');
+    ok t_cmp(error_of($res), 'invalid_redirect_uri', 'as invalid_redirect_uri');
+    $res = register($h, {redirect_uris => ['http://127.0.0.1/cb']});
+    ok t_cmp($res->code, 201, 'the third registration of the hour passes');
+    $res = register($h, {redirect_uris => ['http://127.0.0.1/cb']});
+    ok t_cmp($res->code, 429, 'the fourth is refused');
+    ok t_cmp($res->header('Retry-After') // '', qr/^\d+$/, 'with Retry-After');
+    ok t_cmp($h->log, qr/refused \(rate_limited\).*MCPOAuthRegistrationRate/,
+        'the refusal is logged with its cause');
+}
+
+# --- a bearer token cannot approve, even where the location takes one.
+{
+    my $g = code_for($h);
+    my $tok = $json->decode(redeem($h, $g)->decoded_content);
+    my $bearer = code_for($h, client => $g->{client}, base => '/bearer-mint',
+        auth => [Authorization => "Bearer $tok->{access_token}"]);
+    ok t_cmp($bearer->{page}->code, 403, 'a bearer token gets no consent page');
+    ok t_cmp($bearer->{page}->decoded_content =~ /bearer token cannot approve/ ? 1 : 0, 1,
+        'and is told why');
+}
+
+# --- mcp-token revoke --sub ends the user's grants.
+{
+    my $g = code_for($h);
+    my $tok = $json->decode(redeem($h, $g)->decoded_content);
+    my $first = refresh($h, $g->{client}, $tok->{refresh_token});
+    ok t_cmp($first->code, 200, 'a refresh before the revocation passes');
+    sleep 1;
+    my $tool = $ENV{MCP_TOKEN} || "$t/../build/mcp-token";
+    system("$tool revoke --file $dir/revoked --sub alice >/dev/null 2>&1") == 0
+        or die "mcp-token revoke failed";
+    my $next = $json->decode($first->decoded_content)->{refresh_token};
+    my $res;
+    for (1 .. 30) {   # the file is re-read within a second or two
+        $res = refresh($h, $g->{client}, $next);
+        last if $res->code != 200;
+        $next = $json->decode($res->decoded_content)->{refresh_token};
+        select undef, undef, undef, 0.2;
+    }
+    ok t_cmp($res->code, 400, 'after revoke --sub, the refresh token is refused');
+    ok t_cmp(error_of($res), 'invalid_grant', 'as invalid_grant');
+    write_file("$dir/revoked", '');
+}
+
+# --- restarts with shmcb: every grant ends, graceful or not.
+{
+    # The emptied revocation file is re-read within a second or two.
+    my ($g, $tok);
+    for (1 .. 20) {
+        $g = code_for($h);
+        $tok = $json->decode(redeem($h, $g)->decoded_content);
+        last if $tok->{refresh_token};
+        select undef, undef, undef, 0.25;
+    }
+    ok t_cmp(defined $tok->{refresh_token} ? 1 : 0, 1, 'a grant before the restart');
+    $h->restart('graceful');
+    my $res = refresh($h, $g->{client}, $tok->{refresh_token});
+    ok t_cmp($res->code, 400, 'shmcb: after a graceful restart the grant has ended');
+    ok t_cmp(error_of($res), 'invalid_grant', 'as invalid_grant: the client asks again');
+    my $again = code_for($h, client => $g->{client});
+    ok t_cmp(redeem($h, $again)->code, 200, 'a new approval works at once');
+}
+
+# --- the code taken at the start has expired by now (60 s).
+{
+    my $wait = 62 - (time - $started);
+    sleep $wait if $wait > 0;
+    my $res = redeem($h, $old);
+    ok t_cmp($res->code, 400, 'a code older than 60 s is refused');
+    ok t_cmp($json->decode($res->decoded_content)->{error_description} // '',
+        qr/expired/, 'because it expired');
+}
+my $log = $h->log;
+$h->stop;
+
+# --- with a store outside httpd (memcached), grants survive a restart.
+{
+    my $mc_port = MCPTest::start_memcached();
+    my $d = server(modules => "LoadModule socache_memcache_module $m/mod_socache_memcache.so",
+        cache => "MCPCredentialsCache memcache:127.0.0.1:$mc_port");
+    my $g = code_for($d);
+    my $tok = $json->decode(redeem($d, $g)->decoded_content);
+    $d->restart('restart');
+    my $res = refresh($d, $g->{client}, $tok->{refresh_token});
+    ok t_cmp($res->code, 200, 'memcache: the grant survives a restart')
+        or print STDERR $d->log;
+    my $next = $json->decode($res->decoded_content)->{refresh_token} // '';
+    ok t_cmp($next ne '' && $next ne $tok->{refresh_token} ? 1 : 0, 1,
+        'and its refresh token rotates');
+    $log .= $d->log;
+    $d->stop;
+}
+
+# --- nothing secret in the error log: no code, no refresh token, no
+# access token, no verifier.
+ok t_cmp($log =~ /code\.eyJ|refresh\.eyJ|eyJhbGciOi/ ? 1 : 0, 0,
+    'no code, refresh token or access token in the error log');
+ok t_cmp(index($log, $old->{verifier}) < 0 ? 1 : 0, 1, 'no code verifier in the error log');
