@@ -379,6 +379,11 @@ test('consent is asked every time: a second request for the same client shows th
     assert.ok(grant.code);
     const b = await consentPage(authorizeQuery({ client: client.client_id, redirect: REDIRECT, challenge: pkce().challenge }));
     assert.notEqual(a.consent, b.consent, 'each page has its own approval value');
+    // prompt=none asks for no page: there is no silent approval here.
+    const c = await authorizeGet(authorizeQuery({ client: client.client_id, redirect: REDIRECT, challenge: pkce().challenge, extra: { prompt: 'none' } }));
+    assert.ok(c.status === 200 || (c.status === 302 && /[?&]error=(interaction|consent|login)_required\b/.test(c.headers.location)),
+        `prompt=none: ${c.status} ${c.headers.location ?? ''}`);
+    assert.doesNotMatch(c.headers.location ?? '', /[?&]code=/);
 });
 
 // --- approving -----------------------------------------------------------------------
@@ -557,6 +562,20 @@ test('refresh: a new access token and a new refresh token; a foreign resource or
     assertTokenError(await refresh(g2.tokens.refresh_token, other.client_id), 400, 'invalid_grant', 'another client');
     assertTokenError(await refresh(g2.tokens.refresh_token, forge(client.client_id)), 401, 'invalid_client', 'a forged client');
     assertTokenError(await refresh('e2e-made-up-refresh-token-0123456789', client.client_id), 400, 'invalid_grant', 'a made-up refresh token');
+});
+
+test('a grant keeps what was approved: its resource, its roles, its client (also within the grace window)', async () => {
+    const grant = await authorize({ client: client.client_id, redirect: REDIRECT });
+    assertTokenError(await exchange(grant, { resource: RESOURCE.sse }), 400, 'invalid_target', 'a code for /mcp exchanged for /sse');
+    const a = await approvedTokens({ set: { authorities: ['ROLE_USER'] } });
+    assertTokenError(await refresh(a.tokens.refresh_token, client.client_id, { resource: RESOURCE.sse }), 400, 'invalid_target',
+        'a refresh for another resource of this server');
+    assertTokenError(await refresh(a.tokens.refresh_token, client.client_id, { scope: 'ROLE_USER ROLE_ADMIN' }), 400, 'invalid_scope',
+        'a refresh asking for a role not granted');
+    const next = assertTokens(await refresh(a.tokens.refresh_token, client.client_id), 'refresh after the refusals');
+    assert.equal(next.scope, 'ROLE_USER');
+    // A replay inside the grace window by another client is no repeat.
+    assertTokenError(await refresh(a.tokens.refresh_token, other.client_id), 400, 'invalid_grant', 'the replay of another client');
 });
 
 test('revocation (RFC 7009): a revoked refresh token gets invalid_grant; an access token lives until exp', async () => {

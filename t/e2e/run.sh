@@ -27,7 +27,7 @@ MODULE=${E2E_MODULE:-$MODULE}
 # wait out a refresh grace window and an access token's lifetime) gets this
 # many seconds; setup and teardown are bounded too (10 s waits, 5 s stops),
 # so nothing hangs for long.
-TEST_TIMEOUT=${E2E_TIMEOUT:-180}
+TEST_TIMEOUT=${E2E_TIMEOUT:-240}
 CHROMIUM=${E2E_CHROMIUM:-/usr/bin/chromium}
 
 [ -x "$TOOL" ] || die "$TOOL is missing: run make tool first"
