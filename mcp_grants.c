@@ -15,15 +15,19 @@
 #include "grant.h"
 #include "sealed.h"
 
-/* Record keys: a letter for the kind, ':', the id.  Never 32 bytes long,
- * the length of the rate counters' keys, so the two never meet. */
-#define KEY_LEN (2 + MCP_GRANT_ID_LEN)
+/* Record keys: the id, ':', a letter for the kind.  Never 32 bytes long,
+ * the length of the rate counters' keys, so the two never meet.  The
+ * random id comes first: shmcb picks a key's subcache by its first byte
+ * alone, so keys that all began with the kind's letter shared one
+ * subcache (a sixty-fourth of the store: about a hundred grants alive at
+ * once, the oldest pushed out by each new approval). */
+#define KEY_LEN (MCP_GRANT_ID_LEN + 2)
 
 static void record_key(char kind, const char *id, unsigned char *key)
 {
-    key[0] = (unsigned char)kind;
-    key[1] = ':';
-    memcpy(key + 2, id, MCP_GRANT_ID_LEN);
+    memcpy(key, id, MCP_GRANT_ID_LEN);
+    key[MCP_GRANT_ID_LEN] = ':';
+    key[MCP_GRANT_ID_LEN + 1] = (unsigned char)kind;
 }
 
 /* ------------------------------------------------------------------ */

@@ -5,23 +5,37 @@
  * below its own:
  *
  *   glue      mod_mcp_credentials.c   module record, directives, hooks
- *   fronts    mcp_endpoint.c          routing (hands the page its
+ *   fronts    mcp_endpoint.c          routing (hands the page and the
+ *                                     authorization endpoint their
  *                                     requests), the token endpoint, JWKS
  *             mcp_page.c              the page, its form post, the login
- *                                     page, assets
+ *                                     page, assets, the consent page's
+ *                                     rendering
+ *             mcp_consent.c           the authorization endpoint and its
+ *                                     consent (mcp_page.c renders it)
+ *             mcp_oauth.c             the authorization server's anonymous
+ *                                     endpoints (quick handler): metadata,
+ *                                     token, registration, revocation, JWKS
  *             mcp_bearer.c            AuthType mcp-bearer, Require
- *                                     mcp-authority, CORS
+ *                                     mcp-authority, CORS, resources
  *             mcp_metadata.c          RFC 9728 documents
  *   minting   mcp_mint.c              roles, lifetime, rate limit, signing,
- *                                     the audit line
+ *                                     the audit line; approvals and the
+ *                                     access tokens of a grant
  *   services  mcp_keys.c              the key ring, the JWK Set, MACs
- *             mcp_ratelimit.c         per-user mint counters (socache)
+ *             mcp_ratelimit.c         mint and registration counters
  *             mcp_revocation.c        the revocation list of each process
+ *             mcp_grants.c            sealed client ids, consents, codes,
+ *                                     refresh tokens and their records
  *   base      mcp_http.c              responses, requests, headers, origin
  *             mcp_config.c            records, merges, defaults, setters
+ *             mcp_store.c             the one socache (MCPCredentialsCache)
+ *                                     and its mutex
  *   units     jwt/, lib/              no httpd header at all
  *
- * t/layers/check.pl fails the tests when an arrow points up or sideways.
+ * t/layers/check.pl fails the tests when an arrow points up or sideways;
+ * the only sideways arrows it allows are the fronts' mcp_endpoint.c to
+ * mcp_page.c and mcp_consent.c, and mcp_consent.c to mcp_page.c.
  * docs/architecture.md draws the path of a request through them.
  */
 #ifndef MCP_MODULE_H

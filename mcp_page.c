@@ -488,6 +488,28 @@ static int is_local_path(const char *url)
     return 1;
 }
 
+/* The place to come back to: everything after "redirectUrl=", the last
+ * parameter, decoded once.  Taken whole, so that a URL with a query of
+ * its own (an authorization request) survives even when the redirect to
+ * this page encoded only what a path needs (mod_auth_form's
+ * %{escape:...} leaves '&' and '=' as they are). */
+static const char *redirect_of(request_rec *r)
+{
+    static const char name[] = "redirectUrl=";
+    const char *at = r->args;
+    char *back;
+
+    while (at && strncmp(at, name, sizeof(name) - 1)) {
+        at = ap_strchr_c(at, '&');
+        if (at)
+            at++;
+    }
+    if (!at)
+        return NULL;
+    back = apr_pstrdup(r->pool, at + sizeof(name) - 1);
+    return ap_unescape_urlencoded(back) == OK ? back : NULL;
+}
+
 /* "SetHandler mcp-credentials-login": the page mod_auth_form's
  * AuthFormLoginRequiredLocation points at.  It posts httpd_username,
  * httpd_password and httpd_location to <dir>/dologin, where the operator
@@ -512,7 +534,7 @@ int mcp_login_handler(request_rec *r)
     dir = apr_pstrmemdup(r->pool, r->uri, slash ? slash - r->uri : 0);
     if (r->args) {
         ap_args_to_table(r, &args);
-        back = apr_table_get(args, "redirectUrl");
+        back = redirect_of(r);
     }
     if (!is_local_path(back))
         back = sconf->page_path ? sconf->page_path : "/";

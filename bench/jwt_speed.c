@@ -53,9 +53,9 @@ static char *mint_one(const mcp_jwt_key *key)
 
     if (mcp_jwt_new_jti(jti) != 0)
         return NULL;
+    memset(&claims, 0, sizeof(claims));
     claims.sub = "bench";
     claims.iss = "activeviam";
-    claims.aud = NULL;
     claims.jti = jti;
     claims.iat = now;
     claims.nbf = now;

@@ -10,6 +10,11 @@
 #   3. a static file behind AuthType mcp-bearer (RSA 3072 token) against the
 #      same file with no auth, and the same pair through mod_proxy;
 #   4. the RSS of the single worker after N1 and N2 mints (RSA 2048);
+#   5. the authorization server (MCPOAuth On, a second httpd of its own,
+#      RSA 3072): code redemption and refresh at <base>/oauth/token,
+#      httpd's CPU per answer against the CPU of one raw RS512 signature
+#      of the same key (bench/rsa_speed.c, 2 threads); the client
+#      (bench/oauth_client.py) prepares the codes outside the measure;
 #   and, to tell the jwt/ unit's costs from httpd's, mcp_jwt_mint and
 #   mcp_jwt_verify alone (bench/jwt_speed.c) against the raw operations.
 #
@@ -36,7 +41,8 @@
 #   BENCH_KEEP=1      keep the work directory (configs, logs) afterwards
 #   BENCH_STRICT=1    exit 1 when a target is missed (errors always exit 1)
 #   BENCH_RESULTS=F   where to write the table (default bench/results.md)
-#   BENCH_PORT=N      first of five loopback ports (default: free ones)
+#   BENCH_OAUTH_CODES=N  codes redeemed per round (default 1000; quick 300)
+#   BENCH_PORT=N      first of six loopback ports (default: free ones)
 set -euo pipefail
 
 SUITE=bench harness_no_tally=1
@@ -55,6 +61,7 @@ if [ "$QUICK" = 1 ]; then
     MINT_CONC="8"
     MEM_N1=500
     MEM_N2=2000
+    OAUTH_CODES=${BENCH_OAUTH_CODES:-300}
 else
     SECS=${BENCH_SECONDS:-2}
     ROUNDS=${BENCH_ROUNDS:-3}
@@ -62,6 +69,7 @@ else
     MINT_CONC="1 2 8 32"
     MEM_N1=10000
     MEM_N2=100000
+    OAUTH_CODES=${BENCH_OAUTH_CODES:-1000}
 fi
 PAIR_CONC=8               # connections for the page/static/proxy pairs
 # The pairs of short requests: twice the rounds, half the slice (at least
@@ -69,6 +77,8 @@ PAIR_CONC=8               # connections for the page/static/proxy pairs
 PAIR_SECS=$(( SECS > 1 ? SECS / 2 : 1 ))
 PAIR_ROUNDS=$(( SECS > 1 ? ROUNDS * 2 : ROUNDS ))
 MEM_CONC=4                # connections for the memory phase
+OAUTH_CONC=8              # connections redeeming codes; refresh chains
+OAUTH_MIN=0.85            # raw signature CPU / httpd CPU per answer
 MEM_LIMIT_KIB=1024
 BODY='{"expiresIn":"P7D"}'
 USER_NAME=bench
@@ -76,8 +86,8 @@ USER_PW=bench-pw
 
 die() { say "error: $*"; exit 1; }
 
-for tool in wrk ab htpasswd curl gcc "$HTTPD"; do
-    command -v "$tool" >/dev/null || die "$tool is missing (apt-get install -y wrk apache2-utils apache2 curl gcc)"
+for tool in wrk ab htpasswd curl gcc "$HTTPD" "$PY"; do
+    command -v "$tool" >/dev/null || die "$tool is missing (apt-get install -y wrk apache2-utils apache2 curl gcc python3)"
 done
 
 # ---------------------------------------------------------------- build --
@@ -125,8 +135,8 @@ timeout 60 gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$WORK/rsa_speed" \
     "$BENCH_DIR/rsa_speed.c" -lcrypto -lpthread || die "cannot build rsa_speed"
 if [ "$QUICK" != 1 ]; then
     timeout 120 gcc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -Wall -Wextra \
-        -Werror -I"$ROOT/jwt" -o "$WORK/jwt_speed" "$BENCH_DIR/jwt_speed.c" "$ROOT"/jwt/*.c \
-        -lcjson -lcrypto -lpthread || die "cannot build jwt_speed"
+        -Werror -I"$ROOT/jwt" -I"$ROOT/lib" -o "$WORK/jwt_speed" "$BENCH_DIR/jwt_speed.c" "$ROOT"/jwt/*.c \
+        "$ROOT/lib/file.c" "$ROOT/lib/message.c" -lcjson -lcrypto -lpthread || die "cannot build jwt_speed"
 fi
 # Builds with the verified-token cache (MCPBearerCache) are measured with
 # it (the default) and without it.
@@ -157,9 +167,9 @@ chmod -R a+rX "$WORK/htdocs"
 
 # ---------------------------------------------------------------- ports --
 if [ -n "${BENCH_PORT:-}" ]; then
-    read -r P3072 P2048 P4096 PBACK PNOCACHE < <(seq "$BENCH_PORT" $((BENCH_PORT + 4)) | tr '\n' ' ')
+    read -r P3072 P2048 P4096 PBACK PNOCACHE POAUTH < <(seq "$BENCH_PORT" $((BENCH_PORT + 5)) | tr '\n' ' ')
 else
-    read -r P3072 P2048 P4096 PBACK PNOCACHE < <(harness_free_ports 5)
+    read -r P3072 P2048 P4096 PBACK PNOCACHE POAUTH < <(harness_free_ports 6)
 fi
 port_of() { case $1 in 2048) echo $P2048 ;; 3072) echo $P3072 ;; 4096) echo $P4096 ;; esac; }
 
@@ -179,12 +189,8 @@ if [ "$HAS_CACHE" = 1 ]; then
     MCPBearerCache off
 </VirtualHost>"
 fi
-{ harness_conf_head "$WORK/mod_mcp_credentials.so"; cat <<CONF; } >"$CONF"
-Listen 127.0.0.1:$P3072
-Listen 127.0.0.1:$P2048
-Listen 127.0.0.1:$PBACK
-DocumentRoot "$WORK/htdocs"
-
+# What both httpds (this one and the authorization server's) share.
+SERVER_CONF=$(cat <<'SERVER'
 # One child (its RSS is measured), threads enough for 32 connections plus
 # the proxied requests to the backend in the same process.  Two cores.
 StartServers 1
@@ -204,6 +210,15 @@ KeepAliveTimeout 15
 <Directory />
     AllowOverride None
 </Directory>
+SERVER
+)
+{ harness_conf_head "$WORK/mod_mcp_credentials.so"; cat <<CONF; } >"$CONF"
+Listen 127.0.0.1:$P3072
+Listen 127.0.0.1:$P2048
+Listen 127.0.0.1:$PBACK
+DocumentRoot "$WORK/htdocs"
+
+$SERVER_CONF
 
 MCPCredentialsSigningKey "$WORK/key-3072.pem"
 MCPCredentialsRateCache none
@@ -239,6 +254,36 @@ $vhost_nocache
 </VirtualHost>
 CONF
 
+# The authorization server (part 5): an httpd of its own, the RSA-3072 key,
+# the store at its default (shmcb), secrets for what it seals.
+CONF_OAUTH=$WORK/oauth.conf
+OAUTH_BASE=http://127.0.0.1:$POAUTH
+head -c 48 /dev/urandom | base64 -w0 >"$WORK/oauth-secret"
+chmod 600 "$WORK/oauth-secret"
+{ harness_conf_head "$WORK/mod_mcp_credentials.so"; cat <<CONF; } >"$CONF_OAUTH"
+Listen 127.0.0.1:$POAUTH
+DocumentRoot "$WORK/htdocs"
+
+$SERVER_CONF
+
+MCPCredentialsSigningKey "$WORK/key-3072.pem"
+MCPCredentialsPublicURL $OAUTH_BASE
+MCPOAuth On
+MCPOAuthSecretFile "$WORK/oauth-secret"
+
+<Location /mcp-credentials>
+$(harness_basic_auth bench)
+    SetHandler mcp-credentials
+    MCPCredentials On
+    MCPCredentialsMintRate off
+    MCPCredentialsRolesFrom static ROLE_USER
+</Location>
+<Location /mcp>
+$(harness_bearer_auth)
+    MCPBearerResource $OAUTH_BASE/mcp
+</Location>
+CONF
+
 start_httpd() {
     harness_start_httpd "$CONF"
     harness_wait_http httpd "http://127.0.0.1:$P3072/open/small.txt" any "$httpd_pid"
@@ -247,6 +292,7 @@ worker_pid() { ps --ppid "$httpd_pid" -o pid= | tr -d ' ' | head -n 1; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 harness_configtest "$CONF"
+harness_configtest "$CONF_OAUTH"
 say "starting httpd (ports $P3072 3072, $P2048 2048, $P4096 4096, $PBACK backend, $PNOCACHE no cache)"
 start_httpd
 
@@ -570,6 +616,81 @@ row "worker RSS growth from $MEM_N1 to $MEM_N2 mints (RSA-2048)" \
     "+$growth KiB ($rss1 -> $rss2 KiB)" "$rss0 KiB at start" "-" "<= $MEM_LIMIT_KIB KiB" "$mem_met"
 stop_httpd
 
+# ---------------------------------------------- 5. authorization server --
+say "authorization server: code redemption and refresh (RSA-3072, $OAUTH_CONC connections) vs raw signing, 2 threads"
+harness_start_httpd "$CONF_OAUTH"
+harness_wait_http "httpd (MCPOAuth On)" "$OAUTH_BASE/.well-known/oauth-authorization-server" 200 "$httpd_pid"
+WORKER=$(worker_pid)
+[ -n "$WORKER" ] || die "no worker process (MCPOAuth On)"
+oauth_client() {
+    timeout "${OAUTH_TIMEOUT:-120}" "$PY" "$BENCH_DIR/oauth_client.py" --base "$OAUTH_BASE" \
+        --auth "$BASIC" "$@"
+}
+oauth_client register --out "$WORK/client_id" || die "cannot register a client"
+# Every step of the flow answers as it should before anything is timed.
+oauth_client codes --client "$WORK/client_id" --count 2 --conc 1 --out "$WORK/codes" ||
+    die "cannot get a code approved"
+out=$(oauth_client redeem --client "$WORK/client_id" --codes "$WORK/codes" --conc 1 \
+    --refresh-out "$WORK/chains") || die "cannot redeem a code"
+[ "$(field "$out" errors)" = 0 ] && [ "$(wc -l <"$WORK/chains")" = 2 ] ||
+    die "code redemption refused: $out"
+# (the client's note of the first refusal is expected here: not shown)
+out=$(oauth_client redeem --client "$WORK/client_id" --codes "$WORK/codes" --conc 1 2>/dev/null) ||
+    die "cannot send a code again"
+[ "$(field "$out" errors)" = 2 ] || die "a code was redeemed twice: $out"
+out=$(oauth_client refresh --client "$WORK/client_id" --chains "$WORK/chains" --conc 1 --seconds 0.2 \
+    2>/dev/null) || die "cannot refresh"
+[ "$(field "$out" errors)" = 1 ] || die "a grant whose code came twice still refreshes: $out"
+# oauth_chains: the refresh figure's chains, grants of their own made just
+# before it (the code rounds' grants fill the store: the oldest go first).
+oauth_chains() {
+    oauth_client codes --client "$WORK/client_id" --count "$OAUTH_CONC" --out "$WORK/codes" ||
+        die "cannot get the chains' codes approved"
+    out=$(oauth_client redeem --client "$WORK/client_id" --codes "$WORK/codes" \
+        --refresh-out "$WORK/chains") || die "cannot redeem the chains' codes"
+    [ "$(field "$out" errors)" = 0 ] || die "the chains' codes refused: $out"
+    out=$(oauth_client refresh --client "$WORK/client_id" --chains "$WORK/chains" \
+        --conc "$OAUTH_CONC" --seconds 0.5) || die "cannot refresh"
+    [ "$(field "$out" errors)" = 0 ] || die "refresh refused: $out"
+}
+
+# oauth_slice FIGURE ROUND code|refresh: redeem OAUTH_CODES codes approved
+# just before (their preparation outside the measure: codes live 60 s), or
+# SECS seconds of refresh chains; httpd's CPU around it, the client's not.
+oauth_slice() {
+    local fig=$1 round=$2 kind=$3 out c0 c1 req
+    if [ "$kind" = code ]; then
+        oauth_client codes --client "$WORK/client_id" --count "$OAUTH_CODES" --conc 4 \
+            --out "$WORK/codes" || { note_error "$fig: cannot prepare codes"; return 0; }
+        c0=$(worker_cpu_ns)
+        out=$(oauth_client redeem --client "$WORK/client_id" --codes "$WORK/codes" \
+            --conc "$OAUTH_CONC") || { note_error "$fig: the client failed"; return 0; }
+        c1=$(worker_cpu_ns)
+    else
+        c0=$(worker_cpu_ns)
+        out=$(oauth_client refresh --client "$WORK/client_id" --chains "$WORK/chains" \
+            --conc "$OAUTH_CONC" --seconds "$SECS") || { note_error "$fig: the client failed"; return 0; }
+        c1=$(worker_cpu_ns)
+    fi
+    [ "$(field "$out" errors)" = 0 ] || note_error "$fig: $(field "$out" errors) refusals"
+    req=$(field "$out" requests)
+    printf '%s ours round=%s rps=%s p50_us=%s p99_us=%s requests=%s cpu_us_per_op=%s t=%s\n' \
+        "$fig" "$round" "$(field "$out" rps)" "$(field "$out" p50_us)" "$(field "$out" p99_us)" \
+        "$req" "$(div "$(( (c1 - c0) / 1000 ))" "$req")" "$(date +%T)" >>"$WORK/slices"
+}
+for kind in code refresh; do
+    [ "$kind" = code ] || oauth_chains
+    measure "oauth-$kind" oauth_slice "oauth-$kind" @R@ "$kind" -- raw_slice "oauth-$kind" @R@ 3072 2 sign
+    read -r o b ratio cpu p50 p99 ocpu bcpu _ < <(summary "oauth-$kind")
+    if [ "$kind" = code ]; then what="code redemption ($OAUTH_CODES codes a round)"
+    else what="refresh ($OAUTH_CONC chains)"; fi
+    met=$(judge "$cpu" "$OAUTH_MIN")
+    row "OAuth $what, RSA-3072, c=$OAUTH_CONC (p50 $p50 ms, p99 $p99 ms): httpd CPU per answer vs one raw RS512 signature" \
+        "$ocpu us ($o/s)" "$bcpu us ($b/s, raw, 2 threads)" "**$cpu** (throughput $ratio)" ">= $OAUTH_MIN (cpu)" "$met"
+    say "oauth-$kind: raw signature CPU / httpd CPU per answer = $cpu (target >= $OAUTH_MIN): $met"
+done
+stop_httpd
+
 # ------------------------------------------------------------- report --
 ERRORS=$(cat "$WORK/errors")
 MET=$(awk -F'|' '$7 ~ /^ yes/' <<<"$ROWS" | wc -l)
@@ -620,6 +741,14 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "- Pairs: wrk -t2 -c$PAIR_CONC, GET. The bearer pairs send the same Authorization header to both paths."
     echo "- wrk runs on the same two cores as httpd; the raw loop has them to itself."
     echo "- Memory: a fresh httpd, ab -k -c $MEM_CONC; VmRSS of the single worker."
+    echo "- OAuth: a second httpd (same MPM settings) with \`MCPOAuth On\`, the RSA-3072 key, the store"
+    echo "  at its default (shmcb), \`MCPCredentialsMintRate off\`; one client registered, Python's"
+    echo "  http.client on $OAUTH_CONC keep-alive connections (bench/oauth_client.py). Code redemption: each"
+    echo "  round approves $OAUTH_CODES codes through the consent page and its form (not measured), then"
+    echo "  redeems them all (\`grant_type=authorization_code\` with PKCE S256); refresh: $OAUTH_CONC chains,"
+    echo "  each answer's refresh token sent next, for ${SECS} s a round. Judged on CPU: one raw RS512"
+    echo "  signature (bench/rsa_speed.c, 2 threads, same key) over httpd's worker CPU per answer, the"
+    echo "  median over the rounds; (throughput) is the rate ratio, with the client on the same cores."
     echo
     echo "<details><summary>Every slice</summary>"
     echo

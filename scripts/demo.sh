@@ -102,6 +102,8 @@ secret_of() { # secret_of NAME: a random secret kept in state/NAME
     cat "$STATE/$1"
 }
 secret=$(secret_of session-secret)
+[ -f "$STATE/oauth.secret" ] ||
+    (umask 077 && openssl rand -base64 48 >"$STATE/oauth.secret")
 
 read -r mcp_port oidc_port < <(harness_free_ports 2)
 base="http://127.0.0.1:$PORT/mcp-credentials"
@@ -131,7 +133,7 @@ form)
     SessionCryptoPassphrase '"$secret"'
     SessionMaxAge 28800'
     auth="$form
-    AuthFormLoginRequiredLocation \"/login/index.html?redirectUrl=/mcp-credentials\""
+    AuthFormLoginRequiredLocation \"/login/index.html?redirectUrl=%{escape:%{REQUEST_URI}}%{escape:?}%{escape:%{QUERY_STRING}}\""
     extra="<Location /login>
     Require all granted
     SetHandler mcp-credentials-login
@@ -232,6 +234,9 @@ cat <<MSG
   Try it, with a token from the page (mcp-remote prints "Proxy established"
   once httpd accepts the token, then speaks MCP on stdin/stdout):
     read -rsp "token: " T && AUTH_HEADER="Bearer \$T" npx mcp-remote $mcp_url --transport http-only --header 'Authorization:\${AUTH_HEADER}'
+  Or let the client sign you in (OAuth; approve in the browser it opens):
+    npx mcp-remote $mcp_url
+    claude mcp add --transport http demo $mcp_url
 
   Logs: httpd below; $shown/mcp-server.log$([ "$AUTH" = oidc ] && echo ", $shown/oidc-provider.log")
   Atoti's public key property for this key: $shown/atoti-public.properties

@@ -21,7 +21,7 @@ use URI::QueryParam ();
 use lib "$FindBin::Bin/lib";
 use MCPTest qw(config_test t_dir);
 
-plan tests => 42, need { 'memcached is installed (make deps)' => -x '/usr/bin/memcached' };
+plan tests => 45, need { 'memcached is installed (make deps)' => -x '/usr/bin/memcached' };
 
 my $t = t_dir();
 my $m = $ENV{MCP_MODDIR} || '/usr/lib/apache2/modules';
@@ -113,6 +113,14 @@ $LOC
     AuthType mcp-bearer
     Require valid-user
     MCPBearerResource http://127.0.0.1:$port/mcp
+</Location>
+<Location /open-creds>
+    SetHandler mcp-credentials
+    MCPCredentials On
+    MCPCredentialsLoginURL /login/index.html
+</Location>
+<Location /login>
+    SetHandler mcp-credentials-login
 </Location>
 CONF
 }
@@ -217,6 +225,25 @@ ok t_cmp($meta->{client_id_metadata_document_supported}, JSON::PP::true,
     ok t_cmp($bearer->{page}->code, 403, 'a bearer token gets no consent page');
     ok t_cmp($bearer->{page}->decoded_content =~ /bearer token cannot approve/ ? 1 : 0, 1,
         'and is told why');
+}
+
+# --- an authorization request survives the trip through the login page,
+# whether the module sends the visitor there (redirectUrl encoded whole)
+# or mod_auth_form does (%{escape:...} of the path and the query).
+{
+    my $query = 'response_type=code&client_id=c&state=a%26b';
+    my $res = $ua->get($h->url("/open-creds/oauth/authorize?$query"));
+    ok t_cmp($res->header('Location') // '', qr{^/login/index\.html\?redirectUrl=},
+        'a visitor without a user is sent to the login page');
+    my $page = $ua->get($h->url($res->header('Location') // '/'))->decoded_content;
+    ok t_cmp($page =~ /name="httpd_location" value="([^"]*)"/ ? $1 : '',
+        '/open-creds/oauth/authorize?response_type=code&amp;client_id=c&amp;state=a%26b',
+        'the login page sends the whole request back');
+    $page = $ua->get($h->url('/login/index.html?redirectUrl=/open-creds/oauth/authorize'
+        . '%3fresponse_type=code&client_id=c&state=a%2526b'))->decoded_content;
+    ok t_cmp($page =~ /name="httpd_location" value="([^"]*)"/ ? $1 : '',
+        '/open-creds/oauth/authorize?response_type=code&amp;client_id=c&amp;state=a%26b',
+        'and so from an escaped REQUEST_URI and QUERY_STRING');
 }
 
 # --- mcp-token revoke --sub ends the user's grants.
