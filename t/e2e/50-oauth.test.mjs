@@ -12,7 +12,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import {
-    env, request, json, mint, decode, mcpPost, assertRefused, connect, whoami, sleep,
+    env, request, json, mint, decode, mcpPost, assertRefused, connect, whoami, sleep, tool,
 } from './lib.mjs';
 import {
     ISSUER, OAUTH_BASE, ENDPOINT, RESOURCE, ACCESS_LIFETIME, ALICE_ROLES,
@@ -576,6 +576,40 @@ test('a grant keeps what was approved: its resource, its roles, its client (also
     assert.equal(next.scope, 'ROLE_USER');
     // A replay inside the grace window by another client is no repeat.
     assertTokenError(await refresh(a.tokens.refresh_token, other.client_id), 400, 'invalid_grant', 'the replay of another client');
+});
+
+test('a refresh may narrow the roles for one access token; the grant keeps all of its own', async () => {
+    const { tokens } = await approvedTokens();
+    const narrow = assertTokens(await refresh(tokens.refresh_token, client.client_id, { scope: 'ROLE_USER' }), 'narrower refresh');
+    assert.equal(narrow.scope, 'ROLE_USER');
+    assert.deepEqual((await verifiedClaims(narrow.access_token)).authorities, ['ROLE_USER']);
+    const full = assertTokens(await refresh(narrow.refresh_token, client.client_id), 'refresh without scope');
+    assert.deepEqual([...(await verifiedClaims(full.access_token)).authorities].sort(), [...ALICE_ROLES].sort());
+});
+
+test('no resource named: the first resource of the server (/mcp)', async () => {
+    const page = await consentPage(authorizeQuery({ client: client.client_id, redirect: REDIRECT, challenge: pkce().challenge, resource: null }));
+    assert.equal(textById(page.html, 'resource'), RESOURCE.mcp);
+    const grant = await authorize({ client: client.client_id, redirect: REDIRECT, resource: null });
+    const tokens = assertTokens(await exchange(grant, { resource: undefined }), 'exchange without resource');
+    assert.ok(audiences(await verifiedClaims(tokens.access_token)).includes(RESOURCE.mcp));
+});
+
+test('mcp-token revoke --sub ends the user\'s grants: refresh invalid_grant, access tokens refused', async () => {
+    const grant = await authorize({ client: client.client_id, redirect: REDIRECT, user: 'bob' });
+    const tokens = assertTokens(await exchange(grant), 'bob\'s grant');
+    assert.deepEqual((await verifiedClaims(tokens.access_token)).authorities, ['ROLE_USER']);
+    assert.equal((await mcpPost(tokens.access_token)).status, 200);
+    // iat and the revocation time are whole seconds: tokens issued at or
+    // before that second are revoked.
+    await sleep(1100);
+    tool('revoke', '--file', env.revoked, '--sub', 'bob');
+    await sleep(1300);
+    assertRefused(await mcpPost(tokens.access_token), { status: 401, error: 'invalid_token' });
+    assertTokenError(await refresh(tokens.refresh_token, client.client_id), 400, 'invalid_grant', 'a refresh of bob\'s revoked grant');
+    // Control: alice's grants are untouched.
+    const { tokens: hers } = await approvedTokens();
+    assertTokens(await refresh(hers.refresh_token, client.client_id), 'alice\'s refresh');
 });
 
 test('revocation (RFC 7009): a revoked refresh token gets invalid_grant; an access token lives until exp', async () => {
