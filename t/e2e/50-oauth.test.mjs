@@ -3,14 +3,17 @@
 // refusals, the authorization request's error page versus error redirect,
 // the consent page (framing, what it shows, cross-site and replayed
 // approvals), the token endpoint with every refusal's exact answer, refresh
-// rotation inside and after the grace window, revocation (RFC 7009), the
-// access token's resource at /mcp and /sse, and no secret in the logs.
+// rotation inside and after the grace window, revocation (RFC 7009) and
+// mcp-token revoke --sub, the access token's resource at /mcp and /sse, a
+// graceful restart with shmcb (grants end), and no secret in the logs.
+// Not here: a code's 60 s expiry (waiting it out would add half a minute).
 // Users: alice (ROLE_USER, ROLE_ADMIN), bob (ROLE_USER); the consent page is
 // behind the location's Basic sign-in.
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import {
     env, request, json, mint, decode, mcpPost, assertRefused, connect, whoami, sleep, tool,
 } from './lib.mjs';
@@ -635,6 +638,25 @@ test('refresh replayed after 30 s: invalid_grant, and the grant ends (the newest
     assertTokenError(await refresh(grace.r2, client.client_id), 400, 'invalid_grant', 'the newest refresh token of the ended grant');
     // Control: a grant of the same age, never replayed, still refreshes.
     assertTokens(await refresh(grace.control, client.client_id), 'control grant');
+});
+
+test('a graceful restart with shmcb ends every grant and pending code; the client stays registered', async () => {
+    const { tokens } = await approvedTokens();
+    const pending = await authorize({ client: client.client_id, redirect: REDIRECT });
+    const starts = () => (fs.readFileSync(env.errorLog, 'utf8').match(/AH00489: .* resuming normal operations/g) ?? []).length;
+    const before = starts();
+    execFileSync(env.httpd, ['-f', env.httpdConf, '-k', 'graceful'], { stdio: 'pipe', timeout: 15000 });
+    const start = Date.now();
+    while (starts() <= before) {
+        assert.ok(Date.now() - start < 15000, 'the graceful restart did not take');
+        await sleep(100);
+    }
+    await sleep(500);
+    assertTokenError(await refresh(tokens.refresh_token, client.client_id), 400, 'invalid_grant', 'a refresh after the restart');
+    assertTokenError(await exchange(pending), 400, 'invalid_grant', 'a code from before the restart');
+    assert.equal((await mcpPost(tokens.access_token)).status, 200, 'the access token lives until its exp');
+    // The client id carries its registration: a new approval works.
+    assertTokens(await exchange(await authorize({ client: client.client_id, redirect: REDIRECT })), 'a new approval');
 });
 
 test('no code, verifier, refresh token or access token in the error log or the access log', () => {
