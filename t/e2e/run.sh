@@ -2,9 +2,11 @@
 # End-to-end tests: a real MCP server (t/e2e/mcp-server.mjs, built with
 # @modelcontextprotocol/sdk, on 127.0.0.1 only) behind httpd with
 # mod_mcp_credentials and mod_proxy, driven by real MCP clients (the SDK's
-# Streamable HTTP and SSE clients, mcp-remote over stdio) and by plain HTTP
-# requests for the failure cases.  The tests themselves are t/e2e/*.test.mjs
-# (node:test); this script sets the stage and tears it down.
+# Streamable HTTP and SSE clients, mcp-remote over stdio; with tokens minted
+# on the page, or signing in through httpd's OAuth authorization server with
+# Chromium on the consent page) and by plain HTTP requests for the failure
+# cases.  The tests themselves are t/e2e/*.test.mjs (node:test); this script
+# sets the stage and tears it down.
 #
 # Run from anywhere after `make module tool` and `npm ci`:   ./t/e2e/run.sh
 # (or ./t/e2e/run.sh t/e2e/20-refusals.test.mjs for one file).
@@ -23,10 +25,10 @@ SUITE=e2e
 root=$ROOT
 here=$root/t/e2e
 MODULE=${E2E_MODULE:-$MODULE}
-# The node test run (about 20 s, plus about 60 s for the OAuth tests, which
-# wait out a refresh grace window and an access token's lifetime) gets this
-# many seconds; setup and teardown are bounded too (10 s waits, 5 s stops),
-# so nothing hangs for long.
+# The node test run (about 20 s, plus about a minute for the OAuth tests,
+# which wait out the 30 s refresh grace window and a 10 s access token) gets
+# this many seconds; setup and teardown are bounded too (10 s waits, 5 s
+# stops), so nothing hangs for long.
 TEST_TIMEOUT=${E2E_TIMEOUT:-240}
 CHROMIUM=${E2E_CHROMIUM:-/usr/bin/chromium}
 
@@ -206,8 +208,8 @@ harness_wait_http "the MCP server" "http://127.0.0.1:$backend_port/nothing" 404 
 harness_wait_http "httpd" "http://127.0.0.1:$port/index.html" 200 "$httpd_pid"
 
 # --- the tests: one file at a time, in this order (30 revokes tokens, 40
-# rotates the keys, 90 reads the logs all of them wrote).  Arguments name a
-# subset of the files, to debug one of them.
+# rotates the keys, 50 restarts httpd, 90 reads the logs all of them
+# wrote).  Arguments name a subset of the files, to debug one of them.
 tests=(
     "$here/10-clients.test.mjs"
     "$here/20-refusals.test.mjs"
