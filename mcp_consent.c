@@ -49,7 +49,7 @@ static int error_page(request_rec *r, int status, const char *message)
     if (!data)
         return HTTP_INTERNAL_SERVER_ERROR;
     cJSON_AddStringToObject(data, "error", message);
-    return mcp_render_consent(r, status, data, NULL);
+    return mcp_render_consent(r, status, data, NULL, NULL);
 }
 
 /* redirect_uri with params added to its query, each value encoded. */
@@ -171,10 +171,9 @@ static int show_consent(request_rec *r, const mcp_registration *client,
 {
     const struct mcp_oauth *as = mcp_server_config(r->server)->oauth_server;
     mcp_server_conf *sconf = mcp_server_config(r->server);
-    cJSON *data = mcp_pool_json(r->pool, cJSON_CreateObject()), *list;
+    cJSON *data = mcp_pool_json(r->pool, cJSON_CreateObject());
     const char *consent;
     char *payload, words[64];
-    size_t i;
 
     if (!data)
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -204,21 +203,9 @@ static int show_consent(request_rec *r, const mcp_registration *client,
         cJSON_AddStringToObject(data, "clientName", client->client_name);
     mcp_duration_format_words(sconf->access_lifetime, words, sizeof(words));
     cJSON_AddStringToObject(data, "accessLifetimeWords", words);
-    list = cJSON_AddArrayToObject(data, "roles");
-    for (i = 0; list && i < offered->n; i++) {
-        cJSON *item = cJSON_CreateObject();
-        if (!item)
-            break;
-        cJSON_AddStringToObject(item, "name", offered->items[i]);
-        cJSON_AddStringToObject(item, "id",
-                                apr_psprintf(r->pool, "role-%lu",
-                                             (unsigned long)i));
-        cJSON_AddItemToArray(list, item);
-    }
-    cJSON_AddBoolToObject(data, "hasRoles", offered->n > 0);
     /* The form goes to this server; Chrome also checks the redirect that
      * follows against form-action, so the client's origin is allowed. */
-    return mcp_render_consent(r, HTTP_OK, data,
+    return mcp_render_consent(r, HTTP_OK, data, offered,
                               csp_source(r, g->redirect_uri));
 }
 

@@ -488,10 +488,11 @@ int mcp_handle_asset(request_rec *r, const char *name);
 int mcp_handle_token_form(request_rec *r, const char *body, apr_size_t len);
 int mcp_form_refusal(request_rec *r, int status, const char *msg);
 int mcp_login_handler(request_rec *r);
-/* The consent page (templates/consent.html) with data; form_action adds
+/* The consent page (templates/consent.html) with data and the roles to
+ * offer (NULL on the error page); form_action adds
  * a source (the redirect's origin) to the CSP's form-action. */
 int mcp_render_consent(request_rec *r, int status, cJSON *data,
-                       const char *form_action);
+                       const mcp_roles *roles, const char *form_action);
 
 /* mcp_bearer.c */
 void mcp_bearer_child_init(apr_pool_t *pchild, server_rec *s);

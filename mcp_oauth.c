@@ -62,6 +62,13 @@ static int refuse(request_rec *r, int status, const char *error,
     return mcp_send_json(r, status, body);
 }
 
+/* The store failed (logged where it did): fail closed, for now. */
+static int store_failed(request_rec *r)
+{
+    return refuse(r, HTTP_SERVICE_UNAVAILABLE, "temporarily_unavailable",
+                  "try again later", "the store failed");
+}
+
 static int refuse_method(request_rec *r, const char *allow)
 {
     apr_table_setn(r->err_headers_out, "Allow", allow);
@@ -246,17 +253,14 @@ static int redeem_code(request_rec *r, char **p, const char *digest,
                       "from it has ended",
                       NULL);
     case MCP_RECORD_UNAVAILABLE:
-        return refuse(r, HTTP_SERVICE_UNAVAILABLE, "temporarily_unavailable",
-                      "try again later", "the store failed");
+        return store_failed(r);
     }
     if ((why = revoked(r, g)))
         return refuse(r, HTTP_BAD_REQUEST, "invalid_grant",
                       "the grant has been revoked", why);
     if (client->refresh) {
         if (mcp_grants_start(r, g->id, g->grant_exp) != MCP_RECORD_OK)
-            return refuse(r, HTTP_SERVICE_UNAVAILABLE,
-                          "temporarily_unavailable", "try again later",
-                          "the store failed");
+            return store_failed(r);
         if (!(refresh = refresh_token_of(r, g, 0)))
             return HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -332,8 +336,7 @@ static int refresh(request_rec *r, char **p, const char *digest)
                       "has ended",
                       NULL);
     case MCP_ROTATION_UNAVAILABLE:
-        return refuse(r, HTTP_SERVICE_UNAVAILABLE, "temporarily_unavailable",
-                      "try again later", "the store failed");
+        return store_failed(r);
     }
     if (!(next = refresh_token_of(r, g, g->generation + 1)))
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -538,9 +541,7 @@ static int handle_revoke(request_rec *r)
             return refuse(r, HTTP_BAD_REQUEST, "unauthorized_client",
                           "the token was issued to another client", NULL);
         if (mcp_grants_end(r, g->id) == MCP_RECORD_UNAVAILABLE)
-            return refuse(r, HTTP_SERVICE_UNAVAILABLE,
-                          "temporarily_unavailable", "try again later",
-                          "the store failed");
+            return store_failed(r);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "grant %s of user '%s' revoked by its client", g->id,
                       ap_escape_logitem(r->pool, g->sub));

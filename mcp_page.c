@@ -286,13 +286,31 @@ static void add_lifetimes(request_rec *r, cJSON *data)
     cJSON_AddBoolToObject(data, "customChecked", !checked);
 }
 
+/* The role checkboxes of the page and of the consent page. */
+static void add_roles(request_rec *r, cJSON *data, const mcp_roles *roles)
+{
+    cJSON *list = cJSON_AddArrayToObject(data, "roles"), *item;
+    size_t i;
+
+    for (i = 0; list && roles && i < roles->n; i++) {
+        item = cJSON_CreateObject();
+        if (!item)
+            break;
+        cJSON_AddStringToObject(item, "name", roles->items[i]);
+        cJSON_AddStringToObject(item, "id",
+                                apr_psprintf(r->pool, "role-%lu",
+                                             (unsigned long)i));
+        cJSON_AddItemToArray(list, item);
+    }
+    cJSON_AddBoolToObject(data, "hasRoles", roles && roles->n > 0);
+}
+
 /* The data every rendering of the page starts from. */
 static cJSON *page_data(request_rec *r, const mcp_roles *roles)
 {
     mcp_server_conf *sconf = mcp_server_config(r->server);
     const char *base = mcp_request_get(r)->base;
-    cJSON *data = mcp_pool_json(r->pool, cJSON_CreateObject()), *list, *item;
-    size_t i;
+    cJSON *data = mcp_pool_json(r->pool, cJSON_CreateObject());
 
     if (!data)
         return NULL;
@@ -311,18 +329,7 @@ static cJSON *page_data(request_rec *r, const mcp_roles *roles)
                                             CSRF_WINDOW));
     add_lifetimes(r, data);
 
-    list = cJSON_AddArrayToObject(data, "roles");
-    for (i = 0; list && roles && i < roles->n; i++) {
-        item = cJSON_CreateObject();
-        if (!item)
-            break;
-        cJSON_AddStringToObject(item, "name", roles->items[i]);
-        cJSON_AddStringToObject(item, "id",
-                                apr_psprintf(r->pool, "role-%lu",
-                                             (unsigned long)i));
-        cJSON_AddItemToArray(list, item);
-    }
-    cJSON_AddBoolToObject(data, "hasRoles", roles && roles->n > 0);
+    add_roles(r, data, roles);
     return data;
 }
 
@@ -363,7 +370,7 @@ static int render(request_rec *r, int status, const mcp_tpl *tpl,
 }
 
 int mcp_render_consent(request_rec *r, int status, cJSON *data,
-                       const char *form_action)
+                       const mcp_roles *roles, const char *form_action)
 {
     mcp_server_conf *sconf = mcp_server_config(r->server);
     const char *base = mcp_request_get(r)->base;
@@ -373,6 +380,7 @@ int mcp_render_consent(request_rec *r, int status, cJSON *data,
     if (r->user)
         cJSON_AddStringToObject(data, "user", r->user);
     add_lifetimes(r, data);
+    add_roles(r, data, roles);
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
     return render_csp(r, status, sconf->pages->consent, data, form_action);
 }

@@ -76,7 +76,8 @@ static const command_rec mcp_cmds[] = {
                   "The former name of MCPCredentialsCache"),
     AP_INIT_TAKE1("MCPCredentialsTemplateDir", mcp_set_template_dir, NULL,
                   RSRC_CONF,
-                  "A directory of page.html, login.html, page.css, page.js "
+                  "A directory of page.html, login.html, consent.html, "
+                  "page.css, page.js "
                   "that replace the built-in ones"),
     AP_INIT_TAKE1("MCPCredentialsMCPEndpoint", mcp_set_mcp_endpoint, NULL,
                   RSRC_CONF,

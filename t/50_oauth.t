@@ -21,7 +21,7 @@ use URI::QueryParam ();
 use lib "$FindBin::Bin/lib";
 use MCPTest qw(config_test t_dir);
 
-plan tests => 45, need { 'memcached is installed (make deps)' => -x '/usr/bin/memcached' };
+plan tests => 46, need { 'memcached is installed (make deps)' => -x '/usr/bin/memcached' };
 
 my $t = t_dir();
 my $m = $ENV{MCP_MODDIR} || '/usr/lib/apache2/modules';
@@ -244,6 +244,14 @@ ok t_cmp($meta->{client_id_metadata_document_supported}, JSON::PP::true,
     ok t_cmp($page =~ /name="httpd_location" value="([^"]*)"/ ? $1 : '',
         '/open-creds/oauth/authorize?response_type=code&amp;client_id=c&amp;state=a%26b',
         'and so from an escaped REQUEST_URI and QUERY_STRING');
+}
+
+# --- many grants live at once in the default store: records spread over
+# all of shmcb's subcaches (it picks one by a key's first byte).
+{
+    my @codes = map { code_for($h) } 1 .. 250;
+    my $ok = grep { redeem($h, $_)->code == 200 } @codes;
+    ok t_cmp($ok, 250, '250 codes approved in a row are all redeemed');
 }
 
 # --- mcp-token revoke --sub ends the user's grants.
