@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import {
-    env, mint, decode, thumbprint, connect, connectMcpRemote, whoami, assertIdentity, FORGED,
-    withTimeout,
+    env, mint, decode, thumbprint, connect, connectMcpRemote, startMcpRemote,
+    mcpRemoteAuthorizationUrl, whoami, assertIdentity, FORGED, withTimeout,
 } from './lib.mjs';
 
 let alice;
@@ -129,17 +129,23 @@ test('the SDK clients surface a rejected token as a 401 error', async () => {
     });
 });
 
-test('mcp-remote with a rejected token gives up without connecting', async () => {
+test('mcp-remote with a rejected token turns to signing in at httpd, and connects to nothing meanwhile', async () => {
     const bad = alice.token.slice(0, -4) + (alice.token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
-    await assert.rejects(connectMcpRemote('http-only', bad), (e) => {
-        assert.doesNotMatch(e.message, /no answer within/, 'mcp-remote exits, it does not hang');
-        assert.match(e.message, /Connection closed/, e.message);
-        // It took the 401 for a call to sign in, found no authorization
-        // server that registers clients, and gave up.
-        assert.doesNotMatch(e.mcpRemoteStderr, /Connected to remote server/, e.mcpRemoteStderr);
-        assert.match(e.mcpRemoteStderr, /Fatal error|Registration/i, e.mcpRemoteStderr);
-        return true;
-    });
+    const run = startMcpRemote([`${env.base}/mcp`, '--transport', 'http-only',
+        '--header', 'Authorization: Bearer ${MCP_TOKEN}'], { extraEnv: { MCP_TOKEN: bad } });
+    try {
+        // It took the 401 for a call to sign in, found httpd's authorization
+        // server, registered, and asks the user to approve.
+        const url = new URL(await mcpRemoteAuthorizationUrl(run));
+        const base = process.env.E2E_OAUTH_BASE ?? '/mcp-credentials';
+        assert.equal(`${url.origin}${url.pathname}`, `${env.base}${base}/oauth/authorize`);
+        assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
+        assert.ok(url.searchParams.get('client_id'), 'a registered client');
+        assert.doesNotMatch(run.stderr(), /Connected to remote server/, run.stderr());
+        assert.ok(!run.stderr().includes(bad), 'mcp-remote does not print the token');
+    } finally {
+        await run.transport.close().catch(() => {});
+    }
 });
 
 test('the MCP server and httpd listen on 127.0.0.1 only', () => {

@@ -37,9 +37,11 @@ const now = () => Math.floor(Date.now() / 1000);
 test('no token: 401, Bearer challenge with realm and resource_metadata, no error', async () => {
     assertRefused(await mcpPost(null), { status: 401, error: null });
     assertRefused(await request('GET', '/sse'), { status: 401, error: null, path: '/sse' });
+    // /messages is part of the /sse resource (MCPBearerResource): its
+    // challenge points at the /sse document.
     assertRefused(await request('POST', '/messages?sessionId=x', {
         headers: { 'content-type': 'application/json' }, body: '{}',
-    }), { status: 401, error: null, path: '/messages' });
+    }), { status: 401, error: null, path: '/sse' });
     // Another scheme is no token either.
     assertRefused(await mcpPost(null, { authorization: basic('alice') }), { status: 401, error: null });
 });
@@ -235,7 +237,8 @@ test('GET /.well-known/oauth-protected-resource/mcp: anonymous 200 JSON for the 
     assert.deepEqual(doc.bearer_methods_supported, ['header']);
     assert.equal(doc.resource_documentation, `${env.base}/mcp-credentials`);
     assert.equal(typeof doc.resource_name, 'string');
-    assert.equal(doc.authorization_servers, undefined, 'none configured');
+    // MCPOAuth On: httpd itself, the public origin with no path.
+    assert.deepEqual(doc.authorization_servers, [env.base]);
     // The challenge of each guarded path points at metadata for that path.
     for (const path of ['/mcp', '/sse']) {
         const challenge = await request('GET', path);

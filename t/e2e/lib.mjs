@@ -239,22 +239,20 @@ export async function connect(kind, token, { path, headers = {} } = {}) {
     return client;
 }
 
-// mcp-remote over stdio, driven by the SDK's stdio client.
-export async function connectMcpRemote(transportMode, token, { extraArgs = [], stderrSink } = {}) {
-    const args = [
-        `${env.base}/${transportMode === 'sse-only' ? 'sse' : 'mcp'}`,
-        '--transport', transportMode,
-        '--header', 'Authorization: Bearer ${MCP_TOKEN}',
-        ...extraArgs,
-    ];
+// mcp-remote over stdio with these arguments, its client connecting (not
+// awaited): { client, transport, connecting, stderr() }.  `connecting`
+// never rejects; it resolves to the error, if any.  BROWSER=true: when it
+// turns to signing in, its opener runs true(1) instead of a browser.
+export function startMcpRemote(args, { configDir = env.mcpRemoteDir, extraEnv = {}, stderrSink } = {}) {
     const transport = new StdioClientTransport({
         command: env.mcpRemote,
         args,
         env: {
             PATH: process.env.PATH,
-            HOME: env.mcpRemoteDir,
-            MCP_TOKEN: token,
-            MCP_REMOTE_CONFIG_DIR: env.mcpRemoteDir,
+            HOME: configDir,
+            MCP_REMOTE_CONFIG_DIR: configDir,
+            BROWSER: 'true',
+            ...extraEnv,
         },
         stderr: 'pipe',
     });
@@ -263,17 +261,52 @@ export async function connectMcpRemote(transportMode, token, { extraArgs = [], s
         stderr += d;
         stderrSink?.(d);
     });
-    const client = new Client({ name: `e2e-mcp-remote-${transportMode}`, version: '1.0.0' });
+    const client = new Client({ name: 'e2e-mcp-remote', version: '1.0.0' });
+    const connecting = client.connect(transport).then(() => null, (e) => e);
+    return { client, transport, connecting, stderr: () => stderr };
+}
+
+// mcp-remote over stdio with a token, driven by the SDK's stdio client.
+export async function connectMcpRemote(transportMode, token, { extraArgs = [], stderrSink } = {}) {
+    const args = [
+        `${env.base}/${transportMode === 'sse-only' ? 'sse' : 'mcp'}`,
+        '--transport', transportMode,
+        '--header', 'Authorization: Bearer ${MCP_TOKEN}',
+        ...extraArgs,
+    ];
+    const run = startMcpRemote(args, { extraEnv: { MCP_TOKEN: token }, stderrSink });
+    const { client, transport } = run;
+    let error;
     try {
-        await withTimeout(client.connect(transport), 20000, `mcp-remote ${transportMode} connect`);
+        error = await withTimeout(run.connecting, 20000, `mcp-remote ${transportMode} connect`);
     } catch (e) {
-        await transport.close().catch(() => {});
-        e.message += `\n--- mcp-remote stderr ---\n${stderr}`;
-        e.mcpRemoteStderr = stderr;
-        throw e;
+        error = e;
     }
-    client.mcpRemoteStderr = () => stderr;
+    if (error) {
+        await transport.close().catch(() => {});
+        error.message += `\n--- mcp-remote stderr ---\n${run.stderr()}`;
+        error.mcpRemoteStderr = run.stderr();
+        throw error;
+    }
+    client.mcpRemoteStderr = run.stderr;
     return client;
+}
+
+// The authorization URL mcp-remote prints once it turns to signing in.
+export async function mcpRemoteAuthorizationUrl(run, ms = 25000) {
+    const start = Date.now();
+    let failed = null;
+    run.connecting.then((e) => { failed = e ?? new Error('connected without signing in'); });
+    for (;;) {
+        const url = /Please authorize this client by visiting:\s*\n\s*(\S+)/.exec(run.stderr())?.[1];
+        if (url)
+            return url;
+        if (failed)
+            throw new Error(`mcp-remote printed no authorization URL: ${failed.message}\n${run.stderr()}`);
+        if (Date.now() - start > ms)
+            throw new Error(`mcp-remote printed no authorization URL within ${ms} ms:\n${run.stderr()}`);
+        await sleep(100);
+    }
 }
 
 export { withTimeout };

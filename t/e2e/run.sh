@@ -2,9 +2,11 @@
 # End-to-end tests: a real MCP server (t/e2e/mcp-server.mjs, built with
 # @modelcontextprotocol/sdk, on 127.0.0.1 only) behind httpd with
 # mod_mcp_credentials and mod_proxy, driven by real MCP clients (the SDK's
-# Streamable HTTP and SSE clients, mcp-remote over stdio) and by plain HTTP
-# requests for the failure cases.  The tests themselves are t/e2e/*.test.mjs
-# (node:test); this script sets the stage and tears it down.
+# Streamable HTTP and SSE clients, mcp-remote over stdio; with tokens minted
+# on the page, or signing in through httpd's OAuth authorization server with
+# Chromium on the consent page) and by plain HTTP requests for the failure
+# cases.  The tests themselves are t/e2e/*.test.mjs (node:test); this script
+# sets the stage and tears it down.
 #
 # Run from anywhere after `make module tool` and `npm ci`:   ./t/e2e/run.sh
 # (or ./t/e2e/run.sh t/e2e/20-refusals.test.mjs for one file).
@@ -23,9 +25,12 @@ SUITE=e2e
 root=$ROOT
 here=$root/t/e2e
 MODULE=${E2E_MODULE:-$MODULE}
-# The node test run (about 20 s) gets this many seconds; setup and teardown
-# are bounded too (10 s waits, 5 s stops), so nothing hangs for long.
-TEST_TIMEOUT=${E2E_TIMEOUT:-90}
+# The node test run (about 20 s, plus about a minute for the OAuth tests,
+# which wait out the 30 s refresh grace window and a 10 s access token) gets
+# this many seconds; setup and teardown are bounded too (10 s waits, 5 s
+# stops), so nothing hangs for long.
+TEST_TIMEOUT=${E2E_TIMEOUT:-240}
+CHROMIUM=${E2E_CHROMIUM:-/usr/bin/chromium}
 
 [ -x "$TOOL" ] || die "$TOOL is missing: run make tool first"
 [ -f "$MODULE" ] || die "$MODULE is missing: run make module first"
@@ -34,6 +39,9 @@ TEST_TIMEOUT=${E2E_TIMEOUT:-90}
     die "node_modules/.bin/mcp-remote is missing: run npm ci (make deps)"
 [ -d "$root/node_modules/@modelcontextprotocol/sdk" ] ||
     die "@modelcontextprotocol/sdk is missing: run npm ci (make deps)"
+[ -d "$root/node_modules/playwright-core" ] ||
+    die "playwright-core is missing: run npm ci (make deps)"
+[ -x "$CHROMIUM" ] || die "$CHROMIUM is missing: apt-get install chromium"
 "$PY" -c 'import jwt' 2>/dev/null ||
     die "$PY cannot import jwt: apt-get install python3-jwt"
 need_cmd htpasswd "apt-get install apache2-utils"
@@ -57,9 +65,14 @@ trap 'exit 130' INT TERM
 
 # The workers (nobody) read htpasswd, the revocation file and the document
 # root; the keys stay root-only (0600): httpd reads them as root at startup.
-mkdir -p "$work/htdocs" "$work/keys" "$work/mcp-remote"
+mkdir -p "$work/htdocs" "$work/keys" "$work/mcp-remote" "$work/mcp-remote-oauth" "$work/tmp"
 chmod 755 "$work/htdocs" "$work/keys"
 echo e2e >"$work/htdocs/index.html"
+
+# --- the authorization server's MAC key (client ids, codes, refresh
+# tokens): root-only, read at startup like the signing keys.
+(umask 077 && head -c 48 /dev/urandom | base64 >"$work/keys/oauth.secret")
+chmod 600 "$work/keys/oauth.secret"
 
 # --- keys: current signs, previous verifies from the start, next takes over
 # in the rotation test, stranger is in no configuration.
@@ -116,8 +129,21 @@ Include "$work/keys.conf"
 MCPBearerResourceMetadata On
 MCPBearerRevokedTokens "$work/revoked"
 
-# Where people mint their tokens (Basic auth, roles from the group file).
-$(harness_credentials_location)
+# The OAuth 2.1 authorization server: the issuer is the public origin, the
+# endpoints live under the credentials location below.  Access tokens last
+# 10 s, so that the clients' refresh can be seen.
+MCPCredentialsPublicURL http://127.0.0.1:$port
+MCPOAuth On
+MCPOAuthSecretFile "$work/keys/oauth.secret"
+MCPOAuthAccessLifetime PT10S
+MCPOAuthRegistrationRate 1000/1h
+MCPOAuthRedirectAllowed https://claude.ai/api/mcp/auth_callback https://vscode.dev/redirect
+
+# Where people mint their tokens (Basic auth, roles from the group file),
+# and the authorization server's base.  Every OAuth approval counts as a
+# mint: the OAuth tests approve about 60 times as alice, beyond the default
+# 30 an hour.
+$(harness_credentials_location 'MCPCredentialsMintRate 1000/1h')
 <Location /mcp-credentials/jwks.json>
     Require all granted
 </Location>
@@ -147,9 +173,22 @@ ProxyTimeout 60
     MCPBearerForwardToken Off
     MCPBearerCORSOrigins https://inspector.example
 </LocationMatch>
+# The resources tokens are issued for: /sse and its /messages are one.
+<Location /mcp>
+    MCPBearerResource http://127.0.0.1:$port/mcp
+</Location>
+<LocationMatch "^/(sse|messages)(/|$)">
+    MCPBearerResource http://127.0.0.1:$port/sse
+</LocationMatch>
 # A control for MCPBearerForwardToken Off: here the token goes on.
 <Location /mcp/forward>
     MCPBearerForwardToken On
+</Location>
+# The same resource without clock-skew slack: an OAuth access token (10 s)
+# is refused here as soon as it expires, so a client's refresh shows
+# without waiting out the default 60 s leeway.
+<Location /mcp/no-leeway>
+    MCPBearerLeeway 0
 </Location>
 
 ProxyPass        /mcp      http://127.0.0.1:$backend_port/mcp
@@ -169,13 +208,15 @@ harness_wait_http "the MCP server" "http://127.0.0.1:$backend_port/nothing" 404 
 harness_wait_http "httpd" "http://127.0.0.1:$port/index.html" 200 "$httpd_pid"
 
 # --- the tests: one file at a time, in this order (30 revokes tokens, 40
-# rotates the keys, 90 reads the logs all of them wrote).  Arguments name a
-# subset of the files, to debug one of them.
+# rotates the keys, 50 restarts httpd, 90 reads the logs all of them
+# wrote).  Arguments name a subset of the files, to debug one of them.
 tests=(
     "$here/10-clients.test.mjs"
     "$here/20-refusals.test.mjs"
     "$here/30-revocation.test.mjs"
     "$here/40-rotation.test.mjs"
+    "$here/50-oauth.test.mjs"
+    "$here/60-oauth-clients.test.mjs"
     "$here/90-logs.test.mjs"
 )
 if [ $# -gt 0 ]; then
@@ -197,6 +238,12 @@ export E2E_TOOL=$TOOL
 export E2E_PYTHON=$PY
 export E2E_MCP_REMOTE=$root/node_modules/.bin/mcp-remote
 export E2E_MCP_REMOTE_DIR=$work/mcp-remote
+export E2E_MCP_REMOTE_OAUTH_DIR=$work/mcp-remote-oauth
+export E2E_OAUTH_BASE=/mcp-credentials
+export E2E_ISSUER="http://127.0.0.1:$port"
+export E2E_CHROMIUM=$CHROMIUM
+# Chromium's throwaway profiles (playwright makes one per launch) go here.
+export TMPDIR=$work/tmp
 
 log=$work/tap.log
 set +e
