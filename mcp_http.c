@@ -176,22 +176,26 @@ const char *mcp_metadata_url(request_rec *r)
                        r->uri[0] == '/' && r->uri[1] ? r->uri : "", NULL);
 }
 
-/* A browser's cross-site request.  Fetch Metadata decides where the
- * browser sends it: "same-origin" also covers the "Origin: null" a
- * browser sends on a form post from a no-referrer page.  Otherwise an
- * Origin naming another site (or "null") is cross-site.  Clients without
- * either header (curl, scripts) pass: they carry their own credentials,
- * not a victim's cookies. */
+/* A browser's cross-site request.  An Origin naming another site is;
+ * otherwise Fetch Metadata decides where the browser sends it:
+ * "same-origin" also covers the "Origin: null" a browser sends on a form
+ * post from a no-referrer page.  Without it, "Origin: null" is.  Clients
+ * without either header (curl, scripts) pass: they carry their own
+ * credentials, not a victim's cookies. */
 int mcp_is_cross_site(request_rec *r)
 {
     const char *origin = apr_table_get(r->headers_in, "Origin");
     const char *site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
+    /* An Origin naming another site is cross-site whatever else the
+     * request says. */
+    if (origin && strcmp(origin, "null") &&
+        strcasecmp(origin, mcp_public_origin(r)) != 0)
+        return 1;
     if (site)
         return strcasecmp(site, "same-origin") != 0 &&
                strcasecmp(site, "none") != 0;
-    if (origin && strcasecmp(origin, mcp_public_origin(r)) != 0)
-        return 1;
-    return 0;
+    /* Without Fetch Metadata, "null" is an opaque origin: cross-site. */
+    return origin && !strcmp(origin, "null");
 }
 
 /* Reads at most limit bytes of body.  Returns OK, or the status to answer

@@ -430,6 +430,8 @@ test('a cross-site approval: 403, no code; the form posted from the issuer\'s pa
         ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' }],
         ['Sec-Fetch-Site: same-site', { 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'navigate' }],
         ['a foreign Origin', { origin: 'https://evil.example' }],
+        ['a foreign Origin with Sec-Fetch-Site: same-origin',
+            { origin: 'https://evil.example', 'sec-fetch-site': 'same-origin' }],
         ['Origin null', { origin: 'null' }],
     ]) {
         const res = await submitConsent(page, { headers });
