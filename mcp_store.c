@@ -15,6 +15,8 @@
 #include "apr_global_mutex.h"
 
 #define MUTEX_ID "mcp-credentials-rate"
+/* The longest lifetime memcached reads as seconds from now. */
+#define MEMCACHE_RELATIVE_MAX (30 * 86400)
 /* The socache namespace: memcache and redis take at most 14 characters. */
 #define CACHE_NAMESPACE "mcp-cred"
 
@@ -30,6 +32,7 @@ static struct {
     apr_global_mutex_t *mutex;
     int lockless;           /* child_init could not attach the mutex */
     int dbm;                /* the provider is mod_socache_dbm */
+    int memcache;           /* the provider is mod_socache_memcache */
 } store;
 
 int mcp_store_pre_config(apr_pool_t *pconf)
@@ -91,6 +94,7 @@ int mcp_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
         return OK;
     }
     store.dbm = !strcasecmp(name, "dbm");
+    store.memcache = !strcasecmp(name, "memcache");
     err = store.provider->create(&store.instance, sep ? sep + 1 : NULL,
                                  ptemp, pconf);
     if (err) {
@@ -166,9 +170,18 @@ apr_status_t mcp_store_put(request_rec *r, const unsigned char *key,
                            unsigned int klen, apr_int64_t expiry_sec,
                            const unsigned char *val, unsigned int vlen)
 {
+    apr_time_t expiry = apr_time_from_sec(expiry_sec);
+
+    /* mod_socache_memcache hands memcached the seconds left, and memcached
+     * reads more than 30 days as an absolute time (a grant of a year
+     * would be gone at once).  Past 30 days it gets the absolute time
+     * itself, a second late rather than early. */
+    if (store.memcache &&
+        expiry_sec - apr_time_sec(apr_time_now()) > MEMCACHE_RELATIVE_MAX)
+        expiry = apr_time_now() + apr_time_from_sec(expiry_sec + 1);
     return store.provider->store(store.instance, r->server, key, klen,
-                                 apr_time_from_sec(expiry_sec),
-                                 (unsigned char *)val, vlen, r->pool);
+                                 expiry, (unsigned char *)val, vlen,
+                                 r->pool);
 }
 
 apr_status_t mcp_store_remove(request_rec *r, const unsigned char *key,

@@ -156,7 +156,7 @@ sub code_for {
     return { page => $page } if $page->code != 200;
     my ($consent) = $page->decoded_content =~ /name="csrf" value="([^"]+)"/;
     my $res = form_post($h, '/mcp-credentials/oauth/authorize',
-        [csrf => $consent, lifetime => 'P7D', decision => 'approve'],
+        [csrf => $consent, lifetime => $o{lifetime} || 'P7D', decision => 'approve'],
         MCPTest::basic('alice'));
     my $code = URI->new($res->header('Location') // '')->query_param('code');
     return { code => $code, verifier => $v, client => $client,
@@ -313,7 +313,9 @@ $h->stop;
     my $mc_port = MCPTest::start_memcached();
     my $d = server(modules => "LoadModule socache_memcache_module $m/mod_socache_memcache.so",
         cache => "MCPCredentialsCache memcache:127.0.0.1:$mc_port");
-    my $g = code_for($d);
+    # A grant of a year: memcached reads lifetimes over 30 days as an
+    # absolute time.
+    my $g = code_for($d, lifetime => 'P365D');
     my $tok = $json->decode(redeem($d, $g)->decoded_content);
     $d->restart('restart');
     my $res = refresh($d, $g->{client}, $tok->{refresh_token});
