@@ -108,6 +108,7 @@ const char *mcp_config_check_env(apr_pool_t *p)
 MCP_POOL_CLEANUP(key_cleanup, mcp_jwt_key_free)
 MCP_POOL_CLEANUP(groupfile_cleanup, mcp_groupfile_free)
 MCP_POOL_CLEANUP(revocation_cleanup, mcp_revocation_free)
+MCP_POOL_CLEANUP(registration_cleanup, mcp_registration_clear)
 
 void *mcp_create_server_conf(apr_pool_t *p, server_rec *s)
 {
@@ -984,9 +985,9 @@ const char *mcp_set_client_metadata(cmd_parms *cmd, void *dc,
     const apr_uri_t *uri = parse_url(cmd->pool, url,
                                      URL_HTTPS_ONLY | URL_NO_QUERY |
                                          URL_NO_USERINFO);
-    char err[512], *buf, *payload;
+    char err[512], *buf;
     size_t len;
-    mcp_registration reg;
+    mcp_registration *reg;
     mcp_client_document *doc;
     cJSON *json;
     const cJSON *id;
@@ -1015,20 +1016,17 @@ const char *mcp_set_client_metadata(cmd_parms *cmd, void *dc,
                             cmd->cmd->name, path, url);
     }
     cJSON_Delete(json);
-    mcp_registration_init(&reg);
-    if (mcp_registration_parse(buf, len, any_https, 1, &reg, err,
+    reg = apr_palloc(cmd->pool, sizeof(*reg));
+    mcp_registration_init(reg);
+    if (mcp_registration_parse(buf, len, any_https, 1, reg, err,
                                sizeof(err)) != MCP_REGISTRATION_OK) {
         mcp_file_free(buf, len);
         return apr_psprintf(cmd->pool, "%s: %s: %s", cmd->cmd->name, path,
                             err);
     }
     mcp_file_free(buf, len);
-    payload = mcp_client_payload(&reg, 0);
-    mcp_registration_clear(&reg);
-    if (!payload)
-        return apr_psprintf(cmd->pool,
-                            "%s: %s lists too many or too long redirect URIs",
-                            cmd->cmd->name, path);
+    apr_pool_cleanup_register(cmd->pool, reg, registration_cleanup,
+                              apr_pool_cleanup_null);
     if (!conf->client_documents_set) {
         conf->client_documents =
             apr_array_make(cmd->pool, 1, sizeof(mcp_client_document));
@@ -1036,8 +1034,7 @@ const char *mcp_set_client_metadata(cmd_parms *cmd, void *dc,
     }
     doc = apr_array_push(conf->client_documents);
     doc->url = url;
-    doc->payload = apr_pstrdup(cmd->pool, payload);
-    free(payload);
+    doc->registration = reg;
     return NULL;
 }
 

@@ -246,8 +246,6 @@ static const char *metadata_of(apr_pool_t *p, const mcp_server_conf *conf,
                                const struct mcp_oauth *as)
 {
     cJSON *doc = mcp_pool_json(p, cJSON_CreateObject()), *list;
-    char *text;
-    const char *out;
 
     if (!doc)
         return NULL;
@@ -282,12 +280,7 @@ static const char *metadata_of(apr_pool_t *p, const mcp_server_conf *conf,
     if (conf->client_documents->nelts)
         cJSON_AddBoolToObject(doc, "client_id_metadata_document_supported",
                               1);
-    text = cJSON_PrintUnformatted(doc);
-    if (!text)
-        return NULL;
-    out = apr_pstrdup(p, text);
-    cJSON_free(text);
-    return out;
+    return mcp_json_text(p, doc);
 }
 
 int mcp_grants_init(apr_pool_t *pconf, server_rec *s)
@@ -331,11 +324,12 @@ int mcp_grants_resource_known(server_rec *s, const char *resource)
 
 MCP_POOL_CLEANUP(registration_cleanup, mcp_registration_clear)
 
-mcp_registration *mcp_grants_client(request_rec *r, const char *client_id)
+const mcp_registration *mcp_grants_client(request_rec *r,
+                                          const char *client_id)
 {
     const mcp_server_conf *sconf = mcp_server_config(r->server);
-    mcp_registration *reg = apr_palloc(r->pool, sizeof(*reg));
-    const unsigned char *payload = NULL;
+    mcp_registration *reg;
+    const unsigned char *payload;
     apr_size_t len = 0;
     int i;
 
@@ -344,14 +338,11 @@ mcp_registration *mcp_grants_client(request_rec *r, const char *client_id)
     for (i = 0; i < sconf->client_documents->nelts; i++) {
         const mcp_client_document *d =
             &APR_ARRAY_IDX(sconf->client_documents, i, mcp_client_document);
-        if (!strcmp(d->url, client_id)) {
-            payload = (const unsigned char *)d->payload;
-            len = strlen(d->payload);
-            break;
-        }
+        if (!strcmp(d->url, client_id))
+            return d->registration;
     }
-    if (!payload)
-        payload = mcp_grants_open(r, MCP_KIND_CLIENT, client_id, &len);
+    payload = mcp_grants_open(r, MCP_KIND_CLIENT, client_id, &len);
+    reg = apr_palloc(r->pool, sizeof(*reg));
     if (!payload || mcp_client_from_payload(payload, len, reg) != 0)
         return NULL;
     apr_pool_cleanup_register(r->pool, reg, registration_cleanup,

@@ -98,15 +98,22 @@ static int send_body(request_rec *r, const char *type, const char *data,
     return OK;
 }
 
+/* The compact text of json, in the pool; NULL when out of memory. */
+const char *mcp_json_text(apr_pool_t *p, const cJSON *json)
+{
+    char *text = json ? cJSON_PrintUnformatted(json) : NULL;
+    const char *copy = text ? apr_pstrdup(p, text) : NULL;
+    cJSON_free(text);
+    return copy;
+}
+
 int mcp_send_json(request_rec *r, int status, const cJSON *body)
 {
-    char *text = cJSON_PrintUnformatted(body);
+    const char *text = mcp_json_text(r->pool, body);
     if (!text)
         return HTTP_INTERNAL_SERVER_ERROR;
     r->status = status;
-    send_body(r, MCP_JSON_TYPE, text, strlen(text));
-    cJSON_free(text);
-    return OK;
+    return send_body(r, MCP_JSON_TYPE, text, strlen(text));
 }
 
 int mcp_send_error(request_rec *r, int status, const char *code,

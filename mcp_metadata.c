@@ -16,11 +16,7 @@ struct mcp_metadata {
 /* A JSON string of text, in the pool. */
 static const char *json_string(apr_pool_t *p, const char *text)
 {
-    cJSON *s = mcp_pool_json(p, cJSON_CreateString(text));
-    char *out = s ? cJSON_PrintUnformatted(s) : NULL;
-    const char *copy = out ? apr_pstrdup(p, out) : NULL;
-    cJSON_free(out);
-    return copy;
+    return mcp_json_text(p, mcp_pool_json(p, cJSON_CreateString(text)));
 }
 
 int mcp_metadata_init(apr_pool_t *pconf, server_rec *s)
@@ -29,7 +25,7 @@ int mcp_metadata_init(apr_pool_t *pconf, server_rec *s)
         mcp_server_conf *conf = mcp_server_config(s);
         struct mcp_metadata *md;
         cJSON *doc, *list;
-        char *text;
+        const char *text;
 
         conf->metadata = NULL;
         if (!conf->resource_metadata)
@@ -52,13 +48,12 @@ int mcp_metadata_init(apr_pool_t *pconf, server_rec *s)
                                              ? conf->public_url
                                              : conf->authorization_server));
         }
-        text = cJSON_PrintUnformatted(doc);
+        text = mcp_json_text(pconf, doc);
         if (!text)
             return HTTP_INTERNAL_SERVER_ERROR;
         md = apr_pcalloc(pconf, sizeof(*md));
         /* "{...}" without its braces, to follow the request's members. */
         md->fixed = apr_pstrmemdup(pconf, text + 1, strlen(text) - 2);
-        cJSON_free(text);
         conf->metadata = md;
     }
     return OK;

@@ -99,10 +99,10 @@ typedef struct {
 } mcp_mint_rate;
 
 /* MCPOAuthClientMetadata: a client id metadata document the operator
- * pinned, read at configuration time. */
+ * pinned, read and parsed at configuration time. */
 typedef struct {
     const char *url;                    /* the client id */
-    const char *payload;                /* as mcp_client_payload() wrote */
+    const mcp_registration *registration;
 } mcp_client_document;
 
 typedef struct {
@@ -312,6 +312,7 @@ mcp_request *mcp_request_get(request_rec *r);
  * NULL gives the strictest policy; no_store for answers with a token. */
 void mcp_security_headers(request_rec *r, const char *csp, int no_store);
 cJSON *mcp_pool_json(apr_pool_t *p, cJSON *json);
+const char *mcp_json_text(apr_pool_t *p, const cJSON *json);
 int mcp_send_json(request_rec *r, int status, const cJSON *body);
 int mcp_send_error(request_rec *r, int status, const char *code,
                    const char *message);
@@ -425,7 +426,8 @@ int mcp_grants_init(apr_pool_t *pconf, server_rec *s);
 int mcp_grants_resource_known(server_rec *s, const char *resource);
 /* The registration a client id carries (sealed) or a pinned document
  * gives, in the request pool; NULL for an unknown or forged one. */
-mcp_registration *mcp_grants_client(request_rec *r, const char *client_id);
+const mcp_registration *mcp_grants_client(request_rec *r,
+                                          const char *client_id);
 /* The sealed text of payload as kind (grant.h's MCP_KIND_*), in the
  * request pool, or NULL (logged). */
 const char *mcp_grants_seal(request_rec *r, const char *kind,

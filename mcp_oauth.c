@@ -183,6 +183,21 @@ static int send_tokens(request_rec *r, const mcp_grant *g,
     return mcp_send_json(r, HTTP_OK, body);
 }
 
+/* A code or refresh token used a second time: whoever used it first may
+ * be an attacker, so the grant has ended (the caller ended it).  Logged
+ * as a warning, whatever the LogLevel of refusals. */
+static int replayed(request_rec *r, const mcp_grant *g, const char *what)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                  "a %s of user '%s' was used again: grant %s ended", what,
+                  ap_escape_logitem(r->pool, g->sub), g->id);
+    return refuse(r, HTTP_BAD_REQUEST, "invalid_grant",
+                  apr_pstrcat(r->pool, "the ", what,
+                              " has already been used; its grant has ended",
+                              NULL),
+                  NULL);
+}
+
 /* What the revocation list says of the grant's user (mcp-token revoke
  * --sub ends every grant approved before): NULL when it may go on. */
 static const char *revoked(request_rec *r, const mcp_grant *g)
@@ -244,14 +259,7 @@ static int redeem_code(request_rec *r, char **p, const char *digest,
         /* Used before: whoever redeemed it first may be an attacker, so
          * the grant that redemption made ends as well. */
         mcp_grants_end(r, g->id);
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "a code of user '%s' was redeemed again: grant %s "
-                      "ended",
-                      ap_escape_logitem(r->pool, g->sub), g->id);
-        return refuse(r, HTTP_BAD_REQUEST, "invalid_grant",
-                      "the code has already been used; the grant made "
-                      "from it has ended",
-                      NULL);
+        return replayed(r, g, "code");
     case MCP_RECORD_UNAVAILABLE:
         return store_failed(r);
     }
@@ -327,14 +335,7 @@ static int refresh(request_rec *r, char **p, const char *digest)
                       "forgotten by a restart): sign in again",
                       NULL);
     case MCP_ROTATION_REPLAYED:
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "an old refresh token of user '%s' was used again: "
-                      "grant %s ended",
-                      ap_escape_logitem(r->pool, g->sub), g->id);
-        return refuse(r, HTTP_BAD_REQUEST, "invalid_grant",
-                      "the refresh token has already been used; the grant "
-                      "has ended",
-                      NULL);
+        return replayed(r, g, "refresh token");
     case MCP_ROTATION_UNAVAILABLE:
         return store_failed(r);
     }

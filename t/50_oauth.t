@@ -21,7 +21,7 @@ use URI::QueryParam ();
 use lib "$FindBin::Bin/lib";
 use MCPTest qw(config_test t_dir);
 
-plan tests => 46, need { 'memcached is installed (make deps)' => -x '/usr/bin/memcached' };
+plan tests => 57, need { 'memcached is installed (make deps)' => -x '/usr/bin/memcached' };
 
 my $t = t_dir();
 my $m = $ENV{MCP_MODDIR} || '/usr/lib/apache2/modules';
@@ -113,6 +113,12 @@ $LOC
     AuthType mcp-bearer
     Require valid-user
     MCPBearerResource http://127.0.0.1:$port/mcp
+</Location>
+<Location /strict>
+    AuthType mcp-bearer
+    Require valid-user
+    MCPBearerResource http://127.0.0.1:$port/mcp
+    MCPBearerRequireAudience On
 </Location>
 <Location /open-creds>
     SetHandler mcp-credentials
@@ -227,6 +233,34 @@ ok t_cmp($meta->{client_id_metadata_document_supported}, JSON::PP::true,
         'and is told why');
 }
 
+# --- audiences at the guard: a token with aud only at its resource; with
+# MCPBearerRequireAudience On, none without aud (a page token).
+{
+    my $page = $ua->request(POST $h->url('/mcp-credentials/token'),
+        'Content-Type' => 'application/json', MCPTest::basic('alice'),
+        Content => $json->encode({expiresIn => 'P1D'}));
+    my $page_token = eval { $json->decode($page->decoded_content)->{token} } // '';
+    my $g = code_for($h);
+    my $tok = $json->decode(redeem($h, $g)->decoded_content);
+    my %got = map {
+        my ($where, $token) = @$_;
+        ("$where" => $ua->get($h->url($where), Authorization => "Bearer $token")->code)
+    } (['/mcp', $page_token], ['/strict', $tok->{access_token}]);
+    ok t_cmp($got{'/mcp'}, 404, 'a page token (no aud) passes where a resource is named');
+    ok t_cmp($got{'/strict'}, 404, 'an OAuth token passes at its resource');
+    my $res = $ua->get($h->url('/strict'), Authorization => "Bearer $page_token");
+    ok t_cmp($res->code, 401, 'MCPBearerRequireAudience On: a token without aud is refused');
+    ok t_cmp($res->header('WWW-Authenticate') // '', qr/error="invalid_token"/,
+        'as an invalid token');
+    # A client cannot revoke another client's grant.
+    $res = form_post($h, '/mcp-credentials/oauth/revoke',
+        [token => $tok->{refresh_token}, client_id => $doc_url]);
+    ok t_cmp($res->code, 400, 'revocation by another client is refused');
+    ok t_cmp(error_of($res), 'unauthorized_client', 'as unauthorized_client');
+    ok t_cmp(refresh($h, $g->{client}, $tok->{refresh_token})->code, 200,
+        'and the grant lives on');
+}
+
 # --- an authorization request survives the trip through the login page,
 # whether the module sends the visitor there (redirectUrl encoded whole)
 # or mod_auth_form does (%{escape:...} of the path and the query).
@@ -307,6 +341,24 @@ ok t_cmp($meta->{client_id_metadata_document_supported}, JSON::PP::true,
 }
 my $log = $h->log;
 $h->stop;
+
+# --- mod_socache_dbm: an unknown key is not a failure (registration and
+# a code's one redemption work), and a body over 8 KiB is refused.
+{
+    mkdir "$dir/dbm";
+    chmod 0777, "$dir/dbm";   # the workers (nobody) write the files
+    my $d = server(modules => "LoadModule socache_dbm_module $m/mod_socache_dbm.so",
+        cache => "MCPCredentialsCache dbm:$dir/dbm/store");
+    my $res = register($d, {redirect_uris => ['http://127.0.0.1/cb'],
+        client_name => 'x' x 9000});
+    ok t_cmp($res->code, 400, 'a registration over 8 KiB is refused');
+    ok t_cmp(error_of($res), 'invalid_client_metadata', 'as invalid_client_metadata');
+    my $g = code_for($d);
+    ok t_cmp(redeem($d, $g)->code, 200, 'dbm: a client registers and its code is redeemed');
+    ok t_cmp(error_of(redeem($d, $g)), 'invalid_grant', 'dbm: a second redemption is invalid_grant');
+    $log .= $d->log;
+    $d->stop;
+}
 
 # --- with a store outside httpd (memcached), grants survive a restart.
 {
