@@ -44,7 +44,7 @@ UNIT_SRC    := $(JWT_SRC) $(LIB_SRC)
 UNIT_HDR    := $(wildcard jwt/*.h lib/*.h)
 UNIT_TESTS  := $(patsubst t/unit/%.c,build/unit/%,$(sort $(wildcard t/unit/test_*.c)))
 
-GLUE_SRC    := mod_mcp_credentials.c mcp_config.c mcp_http.c mcp_store.c \
+GLUE_SRC    := mod_mcp_credentials.c mcp_config.c mcp_http.c mcp_store.c mcp_store_net.c \
                mcp_keys.c mcp_mint.c mcp_ratelimit.c mcp_revocation.c \
                mcp_grants.c mcp_endpoint.c mcp_page.c mcp_consent.c \
                mcp_oauth.c mcp_bearer.c mcp_metadata.c

@@ -34,6 +34,7 @@ static const struct {
     int bearer_cache_size;
     const char *resource_name;
     const char *cache;
+    apr_interval_time_t cache_timeout;
     apr_int64_t access_lifetime;
     mcp_mint_rate registration_rate;
 } defaults = {
@@ -47,6 +48,7 @@ static const struct {
     1024,                       /* MCPBearerCache */
     "MCP server",               /* MCPBearerResourceName */
     "shmcb",                    /* MCPCredentialsCache */
+    APR_USEC_PER_SEC * 2,       /* MCPCredentialsCacheTimeout 2 */
     900,                        /* MCPOAuthAccessLifetime PT15M */
     {20, 3600, "MCPOAuthRegistrationRate"}, /* 20/1h per address */
 };
@@ -119,6 +121,7 @@ void *mcp_create_server_conf(apr_pool_t *p, server_rec *s)
     conf->resource_name = defaults.resource_name;
     conf->bearer_cache_size = defaults.bearer_cache_size;
     conf->cache = defaults.cache;
+    conf->cache_timeout = defaults.cache_timeout;
     conf->access_lifetime = defaults.access_lifetime;
     conf->registration_rate = defaults.registration_rate;
     conf->oauth_secrets = apr_array_make(p, 2, sizeof(mcp_secret));
@@ -750,17 +753,63 @@ const char *mcp_set_mint_rate(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-const char *mcp_set_cache(cmd_parms *cmd, void *dc, const char *arg)
+const char *mcp_set_cache(cmd_parms *cmd, void *dc, const char *arg,
+                          const char *scope)
 {
     mcp_server_conf *conf = mcp_server_config(cmd->server);
+    const char *colon = ap_strchr_c(arg, ':');
+    int kind = mcp_netstore_kind(
+        colon ? apr_pstrmemdup(cmd->temp_pool, arg, colon - arg) : arg);
+    const char *err;
     (void)dc;
+
     if (cmd->server->is_virtual)
         return apr_psprintf(cmd->pool,
                             "%s: one cache serves every server: set it in "
                             "the main server",
                             cmd->cmd->name);
+    if (scope && strcasecmp(scope, "public"))
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not 'public' (the only word that "
+                            "may follow the store)",
+                            cmd->cmd->name, scope);
+    if (scope && !kind)
+        return apr_psprintf(cmd->pool,
+                            "%s: 'public' applies to redis: and memcache: "
+                            "stores only",
+                            cmd->cmd->name);
+    /* The network stores: servers that parse and resolve, on private
+     * addresses unless the operator says otherwise. */
+    if (kind && (err = mcp_netstore_check(cmd->temp_pool, kind,
+                                          colon ? colon + 1 : NULL,
+                                          scope != NULL)))
+        return apr_psprintf(cmd->pool, "%s %s: %s", cmd->cmd->name, arg,
+                            err);
     conf->cache = arg;
     conf->cache_set = 1;
+    conf->cache_public = scope != NULL;
+    return NULL;
+}
+
+const char *mcp_set_cache_timeout(cmd_parms *cmd, void *dc, const char *arg)
+{
+    mcp_server_conf *conf = mcp_server_config(cmd->server);
+    apr_interval_time_t t;
+    (void)dc;
+
+    if (cmd->server->is_virtual)
+        return apr_psprintf(cmd->pool,
+                            "%s: one cache serves every server: set it in "
+                            "the main server",
+                            cmd->cmd->name);
+    if (ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS ||
+        t < apr_time_from_sec(1) || t > apr_time_from_sec(60) ||
+        t % APR_USEC_PER_SEC)
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a whole number of seconds from "
+                            "1 to 60",
+                            cmd->cmd->name, arg);
+    conf->cache_timeout = t;
     return NULL;
 }
 

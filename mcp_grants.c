@@ -15,19 +15,34 @@
 #include "grant.h"
 #include "sealed.h"
 
-/* Record keys: the id, ':', a letter for the kind.  Never 32 bytes long,
- * the length of the rate counters' keys, so the two never meet.  The
- * random id comes first: shmcb picks a key's subcache by its first byte
- * alone, so keys that all began with the kind's letter shared one
- * subcache (a sixty-fourth of the store: about a hundred grants alive at
- * once, the oldest pushed out by each new approval). */
+/* Record keys: the id, ':', a letter for the kind, and for a grant's
+ * generation its number (4 bytes).  Never 32 bytes long, the length of
+ * the rate counters' keys, so the two never meet.  The random id comes
+ * first: shmcb picks a key's subcache by its first byte alone, so keys
+ * that all began with the kind's letter shared one subcache (a
+ * sixty-fourth of the store: about a hundred grants alive at once, the
+ * oldest pushed out by each new approval). */
 #define KEY_LEN (MCP_GRANT_ID_LEN + 2)
+#define GEN_KEY_LEN (KEY_LEN + 4)
+/* The kinds of records: a consent form, a code, a grant, a generation. */
+#define KIND_GENERATION 'N'
+#define KIND_GRANT 'G'
 
 static void record_key(char kind, const char *id, unsigned char *key)
 {
     memcpy(key, id, MCP_GRANT_ID_LEN);
     key[MCP_GRANT_ID_LEN] = ':';
     key[MCP_GRANT_ID_LEN + 1] = (unsigned char)kind;
+}
+
+static void generation_key(const char *id, apr_uint32_t gen,
+                           unsigned char *key)
+{
+    record_key(KIND_GENERATION, id, key);
+    key[KEY_LEN] = (unsigned char)(gen >> 24);
+    key[KEY_LEN + 1] = (unsigned char)(gen >> 16);
+    key[KEY_LEN + 2] = (unsigned char)(gen >> 8);
+    key[KEY_LEN + 3] = (unsigned char)gen;
 }
 
 /* ------------------------------------------------------------------ */
@@ -74,143 +89,226 @@ const unsigned char *mcp_grants_open(request_rec *r, const char *kind,
 /* Records                                                              */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Every record is its value (nothing, or a generation's rotation time)
+ * and a MAC that binds it to its key (lib/sealed.c), so that a record
+ * written into a shared store by anyone without the secrets is no record.
+ * What makes a record single-use is mcp_store_take: of the requests of
+ * every node that race for one, one takes it.
+ */
+
+#define RECORD_MAX (8 + MCP_RECORD_MAC_LEN)
+
 static mcp_record_status unavailable(request_rec *r, apr_status_t rv,
                                      const char *what)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                  "the authorization server's store %s (MCPCredentialsCache)",
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r,
+                  "refused: the authorization server's store %s "
+                  "(MCPCredentialsCache)",
                   what);
+    mcp_store_retry_after(r);
     return MCP_RECORD_UNAVAILABLE;
+}
+
+/* Writes value and its MAC into rec; the record's length, or 0. */
+static unsigned int seal_record(request_rec *r, const unsigned char *key,
+                                unsigned int klen, const unsigned char *value,
+                                unsigned int n, unsigned char *rec)
+{
+    const mcp_server_conf *sconf = mcp_server_config(r->server);
+
+    if (!sconf->oauth_secrets->nelts ||
+        mcp_record_mac(key, klen, value, n,
+                       &APR_ARRAY_IDX(sconf->oauth_secrets, 0, mcp_secret),
+                       rec + n) != 0)
+        return 0;
+    if (n)
+        memcpy(rec, value, n);
+    return n + MCP_RECORD_MAC_LEN;
+}
+
+/* Whether rec (len bytes) is a record of this server under key; *n is
+ * then the length of its value. */
+static int record_valid(request_rec *r, const unsigned char *key,
+                        unsigned int klen, const unsigned char *rec,
+                        unsigned int len, unsigned int *n)
+{
+    const mcp_server_conf *sconf = mcp_server_config(r->server);
+
+    if (len < MCP_RECORD_MAC_LEN ||
+        mcp_record_check(key, klen, rec, len - MCP_RECORD_MAC_LEN,
+                         rec + len - MCP_RECORD_MAC_LEN,
+                         (const mcp_secret *)sconf->oauth_secrets->elts,
+                         (size_t)sconf->oauth_secrets->nelts) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "a record in MCPCredentialsCache does not carry this "
+                      "server's MAC (written by someone else, or under "
+                      "secrets no longer configured): ignored");
+        return 0;
+    }
+    *n = len - MCP_RECORD_MAC_LEN;
+    return 1;
+}
+
+static apr_status_t put_record(request_rec *r, const unsigned char *key,
+                               unsigned int klen, apr_int64_t expiry,
+                               const unsigned char *value, unsigned int n)
+{
+    unsigned char rec[RECORD_MAX];
+    unsigned int len = seal_record(r, key, klen, value, n, rec);
+
+    if (!len)
+        return APR_EGENERAL;
+    return mcp_store_put(r, key, klen, expiry, rec, len);
+}
+
+/* APR_SUCCESS with the value (at most 8 bytes) when a valid record is
+ * there, APR_NOTFOUND when none is, or the store's failure. */
+static apr_status_t get_record(request_rec *r, const unsigned char *key,
+                               unsigned int klen, int take,
+                               unsigned char *value, unsigned int *n)
+{
+    unsigned char rec[RECORD_MAX + 1];
+    unsigned int len = sizeof(rec);
+    apr_status_t rv = take ? mcp_store_take(r, key, klen, rec, &len)
+                           : mcp_store_get(r, key, klen, rec, &len);
+
+    if (rv == APR_ENOSPC)   /* longer than any record of this module */
+        return APR_NOTFOUND;
+    if (rv != APR_SUCCESS)
+        return rv;
+    if (!record_valid(r, key, klen, rec, len, n) || *n > 8)
+        return APR_NOTFOUND;
+    if (*n)
+        memcpy(value, rec, *n);
+    return APR_SUCCESS;
 }
 
 mcp_record_status mcp_grants_remember(request_rec *r, char kind,
                                       const char *id, apr_int64_t expiry)
 {
-    unsigned char key[KEY_LEN], one = 1;
+    unsigned char key[KEY_LEN];
     apr_status_t rv;
 
     record_key(kind, id, key);
-    if ((rv = mcp_store_lock()) != APR_SUCCESS)
-        return unavailable(r, rv, "cannot be locked");
-    rv = mcp_store_put(r, key, sizeof(key), expiry + 1, &one, 1);
-    mcp_store_unlock();
+    rv = put_record(r, key, sizeof(key), expiry + 1, NULL, 0);
     return rv == APR_SUCCESS ? MCP_RECORD_OK
                              : unavailable(r, rv, "cannot store a record");
 }
 
 mcp_record_status mcp_grants_take(request_rec *r, char kind, const char *id)
 {
-    unsigned char key[KEY_LEN], val[16];
-    unsigned int len = sizeof(val);
+    unsigned char key[KEY_LEN], value[8];
+    unsigned int n = 0;
     apr_status_t rv;
 
     record_key(kind, id, key);
-    if ((rv = mcp_store_lock()) != APR_SUCCESS)
-        return unavailable(r, rv, "cannot be locked");
-    rv = mcp_store_get(r, key, sizeof(key), val, &len);
-    if (rv == APR_SUCCESS)
-        rv = mcp_store_remove(r, key, sizeof(key));
-    mcp_store_unlock();
+    rv = get_record(r, key, sizeof(key), 1, value, &n);
     if (rv == APR_NOTFOUND)
         return MCP_RECORD_MISSING;
     return rv == APR_SUCCESS ? MCP_RECORD_OK
                              : unavailable(r, rv, "cannot take a record");
 }
 
-/* A grant's record: the generation of its current refresh token and when
- * it was rotated to it, 12 explicit big-endian bytes. */
-static void grant_encode(apr_uint32_t gen, apr_int64_t at, unsigned char *b)
+/* A generation's value: when the grant was rotated to it, 8 bytes
+ * big-endian. */
+static void time_encode(apr_int64_t at, unsigned char *b)
 {
     int i;
-    for (i = 0; i < 4; i++)
-        b[i] = (unsigned char)(gen >> (24 - 8 * i));
     for (i = 0; i < 8; i++)
-        b[4 + i] = (unsigned char)((apr_uint64_t)at >> (56 - 8 * i));
+        b[i] = (unsigned char)((apr_uint64_t)at >> (56 - 8 * i));
 }
 
-static void grant_decode(const unsigned char *b, apr_uint32_t *gen,
-                         apr_int64_t *at)
+static apr_int64_t time_decode(const unsigned char *b)
 {
     apr_uint64_t v = 0;
     int i;
-    *gen = ((apr_uint32_t)b[0] << 24) | ((apr_uint32_t)b[1] << 16) |
-           ((apr_uint32_t)b[2] << 8) | b[3];
     for (i = 0; i < 8; i++)
-        v = (v << 8) | b[4 + i];
-    *at = (apr_int64_t)v;
+        v = (v << 8) | b[i];
+    return (apr_int64_t)v;
 }
 
+/* A grant is two records: the grant itself, there while it lives, and
+ * the generation of its current refresh token. */
 mcp_record_status mcp_grants_start(request_rec *r, const char *id,
                                    apr_int64_t grant_exp)
 {
-    unsigned char key[KEY_LEN], rec[12];
+    unsigned char key[KEY_LEN], gkey[GEN_KEY_LEN], at[8];
     apr_status_t rv;
 
-    record_key('G', id, key);
-    grant_encode(0, 0, rec);
-    if ((rv = mcp_store_lock()) != APR_SUCCESS)
-        return unavailable(r, rv, "cannot be locked");
-    rv = mcp_store_put(r, key, sizeof(key), grant_exp + 1, rec, sizeof(rec));
-    mcp_store_unlock();
+    record_key(KIND_GRANT, id, key);
+    generation_key(id, 0, gkey);
+    time_encode(0, at);
+    rv = put_record(r, gkey, sizeof(gkey), grant_exp + 1, at, sizeof(at));
+    if (rv == APR_SUCCESS)
+        rv = put_record(r, key, sizeof(key), grant_exp + 1, NULL, 0);
     return rv == APR_SUCCESS ? MCP_RECORD_OK
                              : unavailable(r, rv, "cannot store a grant");
 }
 
 mcp_record_status mcp_grants_end(request_rec *r, const char *id)
 {
-    return mcp_grants_take(r, 'G', id);
+    return mcp_grants_take(r, KIND_GRANT, id);
 }
 
+/*
+ * Compare-and-set from put and take: the generation gen must be there;
+ * gen + 1 is written, then gen taken.  Of the requests (of any node) that
+ * present gen at once, the one whose take removes it moved the grant
+ * forward; the others find gen + 1 just written and get the same next
+ * refresh token.  gen + 1 is written before gen goes, so a racer never
+ * finds neither.
+ */
 mcp_rotation mcp_grants_rotate(request_rec *r, const char *id,
                                apr_uint32_t gen, apr_int64_t grant_exp,
                                apr_int64_t now, apr_int64_t grace)
 {
-    unsigned char key[KEY_LEN], rec[12];
-    unsigned int len = sizeof(rec);
-    apr_uint32_t current;
-    apr_int64_t at;
-    mcp_rotation result;
+    unsigned char key[KEY_LEN], cur[GEN_KEY_LEN], next[GEN_KEY_LEN];
+    unsigned char value[8];
+    unsigned int n = 0;
     apr_status_t rv;
 
-    record_key('G', id, key);
-    if ((rv = mcp_store_lock()) != APR_SUCCESS) {
-        unavailable(r, rv, "cannot be locked");
-        return MCP_ROTATION_UNAVAILABLE;
+    if (gen == 0xffffffffu)
+        return MCP_ROTATION_GONE;
+    record_key(KIND_GRANT, id, key);
+    generation_key(id, gen, cur);
+    generation_key(id, gen + 1, next);
+    rv = get_record(r, key, sizeof(key), 0, value, &n);
+    if (rv == APR_NOTFOUND)
+        return MCP_ROTATION_GONE;
+    if (rv != APR_SUCCESS)
+        goto failed;
+    rv = get_record(r, cur, sizeof(cur), 0, value, &n);
+    if (rv == APR_SUCCESS) {
+        time_encode(now, value);
+        rv = put_record(r, next, sizeof(next), grant_exp + 1, value, 8);
+        if (rv != APR_SUCCESS)
+            goto failed;
+        rv = get_record(r, cur, sizeof(cur), 1, value, &n);
+        if (rv == APR_SUCCESS)
+            return MCP_ROTATION_NEXT;
+        if (rv == APR_NOTFOUND)     /* another request moved it */
+            return MCP_ROTATION_REPEAT;
+        goto failed;
     }
-    rv = mcp_store_get(r, key, sizeof(key), rec, &len);
-    if (rv == APR_NOTFOUND) {
-        result = MCP_ROTATION_GONE;
-        goto unlock;
-    }
-    if (rv != APR_SUCCESS || len != sizeof(rec)) {
-        unavailable(r, rv, "cannot read a grant");
-        result = MCP_ROTATION_UNAVAILABLE;
-        goto unlock;
-    }
-    grant_decode(rec, &current, &at);
-    if (current == gen && gen < 0xffffffffu) {
-        grant_encode(gen + 1, now, rec);
-        rv = mcp_store_put(r, key, sizeof(key), grant_exp + 1, rec,
-                           sizeof(rec));
-        if (rv != APR_SUCCESS) {
-            unavailable(r, rv, "cannot store a grant");
-            result = MCP_ROTATION_UNAVAILABLE;
-        }
-        else
-            result = MCP_ROTATION_NEXT;
-    }
-    else if (current == gen + 1 && now - at <= grace) {
-        result = MCP_ROTATION_REPEAT;
-    }
-    else {
-        /* An older refresh token, or the previous one after the grace
-         * window: someone else holds a copy.  The grant ends. */
-        mcp_store_remove(r, key, sizeof(key));
-        result = MCP_ROTATION_REPLAYED;
-    }
-unlock:
-    mcp_store_unlock();
-    return result;
+    if (rv != APR_NOTFOUND)
+        goto failed;
+    /* gen is gone: just rotated (a repeat within the grace window), or
+     * an older refresh token that someone else holds a copy of. */
+    rv = get_record(r, next, sizeof(next), 0, value, &n);
+    if (rv == APR_SUCCESS && n == 8 && now - time_decode(value) <= grace)
+        return MCP_ROTATION_REPEAT;
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
+        goto failed;
+    rv = get_record(r, key, sizeof(key), 1, value, &n);
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r,
+                      "cannot end a replayed grant in MCPCredentialsCache: "
+                      "it ends when its record expires");
+    return MCP_ROTATION_REPLAYED;
+failed:
+    unavailable(r, rv, "cannot rotate a grant");
+    return MCP_ROTATION_UNAVAILABLE;
 }
 
 /* ------------------------------------------------------------------ */

@@ -29,8 +29,10 @@
  *                                     refresh tokens and their records
  *   base      mcp_http.c              responses, requests, headers, origin
  *             mcp_config.c            records, merges, defaults, setters
- *             mcp_store.c             the one socache (MCPCredentialsCache)
- *                                     and its mutex
+ *             mcp_store.c             the one store (MCPCredentialsCache):
+ *                                     socache and mutex, or the network
+ *                                     store; the circuit breaker
+ *   network   mcp_store_net.c         Redis and memcache (APR-util)
  *   units     jwt/, lib/              no httpd header at all
  *
  * t/layers/check.pl fails the tests when an arrow points up or sideways;
@@ -130,6 +132,8 @@ typedef struct {
     int bearer_cache_size_set;
     const char *cache;                  /* socache spec, "none"; main only */
     int cache_set;
+    int cache_public;                   /* 'public': any address; main only */
+    apr_interval_time_t cache_timeout;  /* MCPCredentialsCacheTimeout */
     const mcp_revoked_spec *revoked;    /* NULL: no revocation list */
     int revoked_set;
     /* The authorization server (MCPOAuth*) */
@@ -264,7 +268,9 @@ const char *mcp_set_role_prefix(cmd_parms *cmd, void *dc, const char *arg);
 const char *mcp_set_roles_allowed(cmd_parms *cmd, void *dc,
                                   const char *arg);
 const char *mcp_set_mint_rate(cmd_parms *cmd, void *dc, const char *arg);
-const char *mcp_set_cache(cmd_parms *cmd, void *dc, const char *arg);
+const char *mcp_set_cache(cmd_parms *cmd, void *dc, const char *arg,
+                          const char *scope);
+const char *mcp_set_cache_timeout(cmd_parms *cmd, void *dc, const char *arg);
 const char *mcp_set_oauth(cmd_parms *cmd, void *dc, int on);
 const char *mcp_set_oauth_secret(cmd_parms *cmd, void *dc, const char *arg);
 const char *mcp_set_access_lifetime(cmd_parms *cmd, void *dc,
@@ -332,25 +338,64 @@ void mcp_strip_forged_headers(request_rec *r);
 int mcp_is_bearer_request(request_rec *r);
 mcp_token_request *mcp_pool_token_request(apr_pool_t *p);
 
-/* mcp_store.c: the module's one socache (MCPCredentialsCache) and its
- * global mutex.  get, put and remove only between lock and unlock. */
+/* mcp_store.c: the module's one store (MCPCredentialsCache): a local
+ * socache (shmcb, dbm; one global mutex per machine) or a network store
+ * shared by a farm (redis, memcache; mcp_store_net.c), behind a circuit
+ * breaker.  Every call answers APR_SUCCESS, APR_NOTFOUND, or a failure
+ * (logged once per outage; mcp_store_retry_after() then tells the
+ * client when to come back). */
 int mcp_store_pre_config(apr_pool_t *pconf);
 int mcp_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                           server_rec *s);
 void mcp_store_child_init(apr_pool_t *pchild, server_rec *s);
 /* 1 when a store is configured and created. */
 int mcp_store_exists(void);
-/* APR_SUCCESS, or a failure (no store, no mutex in this process). */
-apr_status_t mcp_store_lock(void);
-void mcp_store_unlock(void);
 apr_status_t mcp_store_get(request_rec *r, const unsigned char *key,
                            unsigned int klen, unsigned char *val,
                            unsigned int *vlen);
+/* expiry_sec: absolute, in seconds. */
 apr_status_t mcp_store_put(request_rec *r, const unsigned char *key,
                            unsigned int klen, apr_int64_t expiry_sec,
                            const unsigned char *val, unsigned int vlen);
-apr_status_t mcp_store_remove(request_rec *r, const unsigned char *key,
-                              unsigned int klen);
+/* Removes a record and hands back its value: APR_SUCCESS for exactly one
+ * of the callers that race for it, on every node of a farm. */
+apr_status_t mcp_store_take(request_rec *r, const unsigned char *key,
+                            unsigned int klen, unsigned char *val,
+                            unsigned int *vlen);
+/* Counts one more event on a counter that lives until expiry_sec;
+ * *count is the count with this one. */
+apr_status_t mcp_store_count(request_rec *r, const unsigned char *key,
+                             unsigned int klen, apr_int64_t expiry_sec,
+                             apr_uint32_t *count);
+/* Sets Retry-After on a refusal for a failed store. */
+void mcp_store_retry_after(request_rec *r);
+
+/* mcp_store_net.c: Redis and memcache through APR-util's clients. */
+#define MCP_NETSTORE_REDIS 1
+#define MCP_NETSTORE_MEMCACHE 2
+typedef struct mcp_netstore mcp_netstore;
+/* MCP_NETSTORE_*, or 0 for a provider name that is neither. */
+int mcp_netstore_kind(const char *name);
+/* At configuration time: NULL, or why the server list cannot serve
+ * (malformed, unresolvable, or a public address without allow_public). */
+const char *mcp_netstore_check(apr_pool_t *p, int kind, const char *servers,
+                               int allow_public);
+/* In each child: the clients, each read or write bounded by timeout
+ * (Redis), threads connections per server at most.  NULL or why not. */
+const char *mcp_netstore_open(apr_pool_t *p, int kind, const char *servers,
+                              apr_interval_time_t timeout, int threads,
+                              mcp_netstore **out);
+apr_status_t mcp_netstore_get(mcp_netstore *ns, apr_pool_t *p,
+                              const unsigned char *key, unsigned int klen,
+                              unsigned char *val, unsigned int *vlen);
+apr_status_t mcp_netstore_put(mcp_netstore *ns, const unsigned char *key,
+                              unsigned int klen, apr_int64_t expiry,
+                              const unsigned char *val, unsigned int vlen);
+apr_status_t mcp_netstore_take(mcp_netstore *ns, const unsigned char *key,
+                               unsigned int klen);
+apr_status_t mcp_netstore_count(mcp_netstore *ns, const unsigned char *key,
+                                unsigned int klen, apr_int64_t expiry,
+                                apr_uint32_t *count);
 mcp_roles *mcp_pool_roles(apr_pool_t *p);
 
 /* ------------------------------------------------------------------ */

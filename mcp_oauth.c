@@ -57,12 +57,10 @@ static int refuse(request_rec *r, int status, const char *error,
     if (!body || !cJSON_AddStringToObject(body, "error", error) ||
         !cJSON_AddStringToObject(body, "error_description", description))
         return HTTP_INTERNAL_SERVER_ERROR;
-    if (status == HTTP_SERVICE_UNAVAILABLE)
-        apr_table_setn(r->err_headers_out, "Retry-After", "30");
     return mcp_send_json(r, status, body);
 }
 
-/* The store failed (logged where it did): fail closed, for now. */
+/* The store failed (logged where it did, Retry-After set): fail closed. */
 static int store_failed(request_rec *r)
 {
     return refuse(r, HTTP_SERVICE_UNAVAILABLE, "temporarily_unavailable",

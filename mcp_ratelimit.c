@@ -9,79 +9,58 @@
 
 #include "rate.h"
 
-/* What a client is told to wait when the counter cannot be kept. */
-#define UNAVAILABLE_RETRY "30"
-
 static int unavailable(request_rec *r, apr_status_t rv, const char *what,
                        const char *who, const char *why)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                  "cannot %s: the rate-limit counter of %s '%s' %s", what,
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r,
+                  "refused to %s: the rate-limit counter of %s '%s' %s", what,
                   !strcmp(what, "mint") ? "user" : "address",
                   ap_escape_logitem(r->pool, who), why);
-    apr_table_setn(r->err_headers_out, "Retry-After", UNAVAILABLE_RETRY);
+    mcp_store_retry_after(r);
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
 /* Counts one event of who (a user, an address) against rate.  Returns OK
  * with *wait 0 or the seconds to wait, or 503 when the count cannot be
- * kept (logged; fail closed). */
+ * kept (logged; fail closed).  The store counts atomically, on every node
+ * of a farm (mcp_store.c states the bound). */
 static int take(request_rec *r, const mcp_mint_rate *rate, const char *what,
                 const char *who, apr_int64_t *wait)
 {
-    int limit = rate->n;
-    apr_int64_t period = rate->period;
     apr_int64_t now = apr_time_sec(apr_time_now());
-    unsigned char key[MCP_RATE_KEY_LEN], rec[MCP_RATE_RECORD_LEN];
-    unsigned int len = sizeof(rec);
-    const char *parts[5];
-    mcp_rate_counter c = {0, 0};
+    apr_int64_t window = mcp_rate_window(now, rate->period);
+    unsigned char key[MCP_RATE_KEY_LEN];
+    const char *parts[6];
+    apr_uint32_t count = 0;
     apr_status_t rv;
-    int have = 0, status = OK;
 
     *wait = 0;
-    if (!limit || !mcp_store_exists())
+    if (!rate->n || !mcp_store_exists())
         return OK;
+    if (window < 0)
+        return unavailable(r, APR_EGENERAL, what, who, "has no window");
     /* What the limit belongs to (server, the directive's place, its
-     * numbers) and whom it counts: a digest, whatever the lengths. */
+     * numbers), whom it counts and in which window: a digest, whatever
+     * the lengths. */
     parts[0] = r->server->server_hostname;
     parts[1] = apr_psprintf(r->pool, "%u", (unsigned)r->server->port);
     parts[2] = rate->scope;
-    parts[3] = apr_psprintf(r->pool, "%d/%" APR_INT64_T_FMT, limit, period);
+    parts[3] = apr_psprintf(r->pool, "%d/%" APR_INT64_T_FMT, rate->n,
+                            rate->period);
     parts[4] = who;
-    if (mcp_rate_key(parts, 5, key) != 0)
+    parts[5] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, window);
+    if (mcp_rate_key(parts, 6, key) != 0)
         return unavailable(r, APR_EGENERAL, what, who,
                            "has no key (digest failed)");
-
-    if ((rv = mcp_store_lock()) != APR_SUCCESS)
-        return unavailable(r, rv, what, who, "cannot be locked");
-    rv = mcp_store_get(r, key, sizeof(key), rec, &len);
-    if (rv == APR_SUCCESS) {
-        if (mcp_rate_decode(rec, len, &c) != 0) {
-            status = unavailable(r, APR_EGENERAL, what, who,
-                                 "holds a malformed record");
-            goto unlock;
-        }
-        have = 1;
-    }
-    else if (rv != APR_NOTFOUND) {
-        status = unavailable(r, rv, what, who, "cannot be read");
-        goto unlock;
-    }
-    *wait = mcp_rate_take(&c, have, now, (apr_uint32_t)limit, period);
-    if (!*wait) {
-        mcp_rate_encode(&c, rec);
-        /* One second past the window's end: a provider that counts whole
-         * seconds to expiry (memcache) never sees zero. */
-        rv = mcp_store_put(r, key, sizeof(key),
-                           (apr_int64_t)c.window + period + 1, rec,
-                           sizeof(rec));
-        if (rv != APR_SUCCESS)
-            status = unavailable(r, rv, what, who, "cannot be stored");
-    }
-unlock:
-    mcp_store_unlock();
-    return status;
+    /* One second past the window's end: a store that counts whole seconds
+     * to expiry never drops it early. */
+    rv = mcp_store_count(r, key, sizeof(key), window + rate->period + 1,
+                         &count);
+    if (rv != APR_SUCCESS)
+        return unavailable(r, rv, what, who, "cannot be counted");
+    *wait = mcp_rate_wait(count, (apr_uint32_t)rate->n, window,
+                          rate->period, now);
+    return OK;
 }
 
 int mcp_ratelimit_take(request_rec *r, apr_int64_t *wait)

@@ -1,38 +1,64 @@
 /*
- * The module's one shared store: an httpd socache (MCPCredentialsCache,
- * shmcb by default; dbm, memcache or redis where they are loaded) that
- * holds the mint counters and the authorization server's single-use
- * records.  One instance, one global mutex: socache offers no atomic
- * update, so every read-modify-write on this machine happens under the
- * lock, whatever the provider.
+ * The module's one store (MCPCredentialsCache): mint and registration
+ * counters, and the authorization server's single-use records.
+ *
+ * - shmcb, dbm (or any other socache provider): one machine.  socache
+ *   offers no atomic update, so every call and every read-modify-write
+ *   happens under one global mutex.
+ * - redis, memcache: shared by a farm, through APR-util's clients
+ *   (mcp_store_net.c).  The servers make each call atomic: a take is a
+ *   delete whose answer says who removed the record, a count is an
+ *   increment.  No mutex: a worker waiting on the network holds nothing
+ *   that the others need.
+ *
+ * A circuit breaker in each process keeps workers from queueing on a
+ * store that has stopped answering: after a failure, or once a call has
+ * been waiting longer than MCPCredentialsCacheTimeout, calls fail at once
+ * for that long; then one call tries the store again, and its success
+ * closes the breaker.  One line is logged when the store fails and one
+ * when it answers again.
  */
 
 #include "mcp_module.h"
 
+#include "ap_mpm.h"
 #include "ap_provider.h"
 #include "ap_socache.h"
 #include "util_mutex.h"
 #include "apr_global_mutex.h"
+#include "apr_thread_mutex.h"
 
 #define MUTEX_ID "mcp-credentials-rate"
-/* The longest lifetime memcached reads as seconds from now. */
-#define MEMCACHE_RELATIVE_MAX (30 * 86400)
-/* The socache namespace: memcache and redis take at most 14 characters. */
+/* The socache namespace (the network stores use it too, mcp_store_net.c). */
 #define CACHE_NAMESPACE "mcp-cred"
+/* A counter's record in a local store: the count, 4 bytes big-endian. */
+#define COUNT_LEN 4
 
 /*
  * Process-wide, written in post_config (single-threaded, before any child
  * exists) and in child_init (before the child's threads start), only read
- * by request threads after that.  The data itself lives in the provider,
+ * by request threads after that, except the breaker, which its own thread
+ * mutex guards.  The data lives in the provider or the network store,
  * shared between processes.
  */
 static struct {
+    const char *spec;       /* MCPCredentialsCache, for the log */
     const ap_socache_provider_t *provider;
     ap_socache_instance_t *instance;
     apr_global_mutex_t *mutex;
     int lockless;           /* child_init could not attach the mutex */
     int dbm;                /* the provider is mod_socache_dbm */
-    int memcache;           /* the provider is mod_socache_memcache */
+    int net_kind;           /* MCP_NETSTORE_*, or 0 for a socache */
+    const char *net_servers;
+    mcp_netstore *net;      /* in children */
+    apr_interval_time_t timeout;
+    struct {
+        apr_thread_mutex_t *lock;   /* in children */
+        int open;           /* failing fast; the outage is logged */
+        apr_time_t retry_at;
+        int in_flight;
+        apr_time_t progress; /* last call that ended, or first that began */
+    } breaker;
 } store;
 
 int mcp_store_pre_config(apr_pool_t *pconf)
@@ -61,22 +87,15 @@ static int oauth_anywhere(server_rec *s)
     return 0;
 }
 
-int mcp_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
-                          server_rec *s)
+static int socache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                               server_rec *s, const char *name,
+                               const char *args)
 {
     static const struct ap_socache_hints hints = {32, 16, 60};
-    mcp_server_conf *conf = mcp_server_config(s);
-    const char *spec = conf->cache;
-    const char *sep = ap_strchr_c(spec, ':');
-    const char *name = sep ? apr_pstrmemdup(ptemp, spec, sep - spec) : spec;
+    const mcp_server_conf *conf = mcp_server_config(s);
     const char *err;
     apr_status_t rv;
 
-    /* The first run of post_config only checks the configuration. */
-    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
-        return OK;
-    if (!strcasecmp(spec, "none"))
-        return OK;
     store.provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
                                         AP_SOCACHE_PROVIDER_VERSION);
     if (!store.provider) {
@@ -94,9 +113,7 @@ int mcp_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
         return OK;
     }
     store.dbm = !strcasecmp(name, "dbm");
-    store.memcache = !strcasecmp(name, "memcache");
-    err = store.provider->create(&store.instance, sep ? sep + 1 : NULL,
-                                 ptemp, pconf);
+    err = store.provider->create(&store.instance, args, ptemp, pconf);
     if (err) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "MCPCredentialsCache: %s",
                      err);
@@ -120,8 +137,54 @@ int mcp_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     return OK;
 }
 
+int mcp_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                          server_rec *s)
+{
+    const mcp_server_conf *conf = mcp_server_config(s);
+    const char *spec = conf->cache;
+    const char *sep = ap_strchr_c(spec, ':');
+    const char *name = sep ? apr_pstrmemdup(ptemp, spec, sep - spec) : spec;
+
+    /* The first run of post_config only checks the configuration. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
+        return OK;
+    if (!strcasecmp(spec, "none"))
+        return OK;
+    store.spec = apr_pstrdup(pconf, spec);
+    store.timeout = conf->cache_timeout;
+    store.net_kind = mcp_netstore_kind(name);
+    if (!store.net_kind)
+        return socache_post_config(pconf, ptemp, s, name,
+                                   sep ? sep + 1 : NULL);
+    /* Checked when the directive was read; the clients are made in each
+     * child, whose threads share them. */
+    store.net_servers = apr_pstrdup(pconf, sep ? sep + 1 : "");
+    return OK;
+}
+
 void mcp_store_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    if (store.spec &&
+        apr_thread_mutex_create(&store.breaker.lock,
+                                APR_THREAD_MUTEX_DEFAULT,
+                                pchild) != APR_SUCCESS)
+        store.breaker.lock = NULL;
+    if (store.net_kind) {
+        int threads = 0;
+        const char *err;
+
+        ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
+        err = mcp_netstore_open(pchild, store.net_kind, store.net_servers,
+                                store.timeout, threads ? threads : 1,
+                                &store.net);
+        if (err) {
+            store.net = NULL;
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                         "MCPCredentialsCache %s: %s; this process refuses "
+                         "to mint and to grant",
+                         store.spec, err);
+        }
+    }
     if (store.mutex &&
         apr_global_mutex_child_init(&store.mutex,
                                     apr_global_mutex_lockfile(store.mutex),
@@ -136,24 +199,113 @@ void mcp_store_child_init(apr_pool_t *pchild, server_rec *s)
 
 int mcp_store_exists(void)
 {
-    return store.instance != NULL;
+    return store.instance != NULL || store.net_kind != 0;
 }
 
-apr_status_t mcp_store_lock(void)
+/* ------------------------------------------------------------------ */
+/* The circuit breaker                                                  */
+/* ------------------------------------------------------------------ */
+
+static int failed(apr_status_t rv)
+{
+    return rv != APR_SUCCESS && rv != APR_NOTFOUND;
+}
+
+/* Before a call: APR_SUCCESS, or APR_EAGAIN when the store is not to be
+ * asked now (logged at info for the request). */
+static apr_status_t enter(request_rec *r)
+{
+    apr_time_t now = apr_time_now();
+    apr_status_t rv = APR_SUCCESS;
+
+    if (!store.breaker.lock)
+        return APR_SUCCESS;
+    apr_thread_mutex_lock(store.breaker.lock);
+    if (store.breaker.open && now < store.breaker.retry_at) {
+        rv = APR_EAGAIN;
+    }
+    else if (store.breaker.open) {
+        /* One call tries the store again; the others keep failing fast
+         * until it answers or another timeout has passed. */
+        store.breaker.retry_at = now + store.timeout;
+    }
+    else if (store.breaker.in_flight &&
+             now - store.breaker.progress > store.timeout) {
+        store.breaker.open = 1;
+        store.breaker.retry_at = now + store.timeout;
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, r->server,
+                     "mcp_credentials: store unavailable: MCPCredentialsCache "
+                     "%s has not answered for %" APR_TIME_T_FMT " s; "
+                     "minting and granting answer 503 until it does",
+                     store.spec, apr_time_sec(store.timeout));
+        rv = APR_EAGAIN;
+    }
+    if (rv == APR_SUCCESS && !store.breaker.in_flight++)
+        store.breaker.progress = now;
+    apr_thread_mutex_unlock(store.breaker.lock);
+    if (rv != APR_SUCCESS)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "MCPCredentialsCache %s is unavailable: not asked",
+                      store.spec);
+    return rv;
+}
+
+/* After a call that enter() let through. */
+static apr_status_t leave(request_rec *r, apr_status_t rv)
+{
+    apr_time_t now = apr_time_now();
+
+    if (!store.breaker.lock)
+        return rv;
+    apr_thread_mutex_lock(store.breaker.lock);
+    store.breaker.in_flight--;
+    store.breaker.progress = now;
+    if (failed(rv)) {
+        if (!store.breaker.open)
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, r->server,
+                         "mcp_credentials: store unavailable: "
+                         "MCPCredentialsCache %s failed; minting and "
+                         "granting answer 503 until it answers again",
+                         store.spec);
+        store.breaker.open = 1;
+        store.breaker.retry_at = now + store.timeout;
+    }
+    else if (store.breaker.open) {
+        store.breaker.open = 0;
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, r->server,
+                     "mcp_credentials: store available again: "
+                     "MCPCredentialsCache %s answers",
+                     store.spec);
+    }
+    apr_thread_mutex_unlock(store.breaker.lock);
+    if (failed(rv))
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r,
+                      "MCPCredentialsCache %s failed", store.spec);
+    return rv;
+}
+
+void mcp_store_retry_after(request_rec *r)
+{
+    apr_int64_t s = apr_time_sec(store.timeout);
+    apr_table_setn(r->err_headers_out, "Retry-After",
+                   apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                                s > 0 ? s : 1));
+}
+
+/* ------------------------------------------------------------------ */
+/* A local socache, under the global mutex                              */
+/* ------------------------------------------------------------------ */
+
+static apr_status_t lock(void)
 {
     if (!store.instance || store.lockless)
         return APR_EGENERAL;
     return apr_global_mutex_lock(store.mutex);
 }
 
-void mcp_store_unlock(void)
-{
-    apr_global_mutex_unlock(store.mutex);
-}
-
-apr_status_t mcp_store_get(request_rec *r, const unsigned char *key,
-                           unsigned int klen, unsigned char *val,
-                           unsigned int *vlen)
+static apr_status_t socache_get(request_rec *r, const unsigned char *key,
+                                unsigned int klen, unsigned char *val,
+                                unsigned int *vlen)
 {
     apr_status_t rv = store.provider->retrieve(store.instance, r->server, key,
                                                klen, val, vlen, r->pool);
@@ -166,27 +318,120 @@ apr_status_t mcp_store_get(request_rec *r, const unsigned char *key,
     return rv;
 }
 
+static apr_status_t socache_put(request_rec *r, const unsigned char *key,
+                                unsigned int klen, apr_int64_t expiry_sec,
+                                const unsigned char *val, unsigned int vlen)
+{
+    return store.provider->store(store.instance, r->server, key, klen,
+                                 apr_time_from_sec(expiry_sec),
+                                 (unsigned char *)val, vlen, r->pool);
+}
+
+/* ------------------------------------------------------------------ */
+/* The calls                                                            */
+/* ------------------------------------------------------------------ */
+
+apr_status_t mcp_store_get(request_rec *r, const unsigned char *key,
+                           unsigned int klen, unsigned char *val,
+                           unsigned int *vlen)
+{
+    apr_status_t rv;
+
+    if ((rv = enter(r)) != APR_SUCCESS)
+        return rv;
+    if (store.net_kind)
+        return leave(r, store.net ? mcp_netstore_get(store.net, r->pool, key,
+                                                     klen, val, vlen)
+                                  : APR_EGENERAL);
+    if ((rv = lock()) != APR_SUCCESS)
+        return leave(r, rv);
+    rv = socache_get(r, key, klen, val, vlen);
+    apr_global_mutex_unlock(store.mutex);
+    return leave(r, rv);
+}
+
 apr_status_t mcp_store_put(request_rec *r, const unsigned char *key,
                            unsigned int klen, apr_int64_t expiry_sec,
                            const unsigned char *val, unsigned int vlen)
 {
-    apr_time_t expiry = apr_time_from_sec(expiry_sec);
+    apr_status_t rv;
 
-    /* mod_socache_memcache hands memcached the seconds left, and memcached
-     * reads more than 30 days as an absolute time (a grant of a year
-     * would be gone at once).  Past 30 days it gets the absolute time
-     * itself, a second late rather than early. */
-    if (store.memcache &&
-        expiry_sec - apr_time_sec(apr_time_now()) > MEMCACHE_RELATIVE_MAX)
-        expiry = apr_time_now() + apr_time_from_sec(expiry_sec + 1);
-    return store.provider->store(store.instance, r->server, key, klen,
-                                 expiry, (unsigned char *)val, vlen,
-                                 r->pool);
+    if ((rv = enter(r)) != APR_SUCCESS)
+        return rv;
+    if (store.net_kind)
+        return leave(r, store.net ? mcp_netstore_put(store.net, key, klen,
+                                                     expiry_sec, val, vlen)
+                                  : APR_EGENERAL);
+    if ((rv = lock()) != APR_SUCCESS)
+        return leave(r, rv);
+    rv = socache_put(r, key, klen, expiry_sec, val, vlen);
+    apr_global_mutex_unlock(store.mutex);
+    return leave(r, rv);
 }
 
-apr_status_t mcp_store_remove(request_rec *r, const unsigned char *key,
-                              unsigned int klen)
+apr_status_t mcp_store_take(request_rec *r, const unsigned char *key,
+                            unsigned int klen, unsigned char *val,
+                            unsigned int *vlen)
 {
-    return store.provider->remove(store.instance, r->server, key, klen,
-                                  r->pool);
+    apr_status_t rv;
+
+    if ((rv = enter(r)) != APR_SUCCESS)
+        return rv;
+    if (store.net_kind) {
+        /* The value first, then the delete, whose answer decides: of the
+         * callers that read it, one removes it. */
+        if (!store.net)
+            return leave(r, APR_EGENERAL);
+        rv = mcp_netstore_get(store.net, r->pool, key, klen, val, vlen);
+        if (rv == APR_SUCCESS)
+            rv = mcp_netstore_take(store.net, key, klen);
+        return leave(r, rv);
+    }
+    /* Under the mutex: the provider's remove does not say whether the key
+     * was there (dbm answers success either way). */
+    if ((rv = lock()) != APR_SUCCESS)
+        return leave(r, rv);
+    rv = socache_get(r, key, klen, val, vlen);
+    if (rv == APR_SUCCESS)
+        rv = store.provider->remove(store.instance, r->server, key, klen,
+                                    r->pool);
+    apr_global_mutex_unlock(store.mutex);
+    return leave(r, rv);
+}
+
+apr_status_t mcp_store_count(request_rec *r, const unsigned char *key,
+                             unsigned int klen, apr_int64_t expiry_sec,
+                             apr_uint32_t *count)
+{
+    unsigned char rec[COUNT_LEN];
+    unsigned int len = sizeof(rec);
+    apr_uint32_t n = 0;
+    apr_status_t rv;
+
+    if ((rv = enter(r)) != APR_SUCCESS)
+        return rv;
+    if (store.net_kind)
+        return leave(r, store.net ? mcp_netstore_count(store.net, key, klen,
+                                                       expiry_sec, count)
+                                  : APR_EGENERAL);
+    if ((rv = lock()) != APR_SUCCESS)
+        return leave(r, rv);
+    rv = socache_get(r, key, klen, rec, &len);
+    if (rv == APR_SUCCESS && len != sizeof(rec))
+        rv = APR_EGENERAL;  /* not a counter of this module */
+    if (rv == APR_SUCCESS)
+        n = ((apr_uint32_t)rec[0] << 24) | ((apr_uint32_t)rec[1] << 16) |
+            ((apr_uint32_t)rec[2] << 8) | rec[3];
+    if (rv == APR_SUCCESS || rv == APR_NOTFOUND) {
+        if (n < 0xffffffffu)
+            n++;
+        rec[0] = (unsigned char)(n >> 24);
+        rec[1] = (unsigned char)(n >> 16);
+        rec[2] = (unsigned char)(n >> 8);
+        rec[3] = (unsigned char)n;
+        rv = socache_put(r, key, klen, expiry_sec, rec, sizeof(rec));
+        *count = n;
+    }
+    apr_global_mutex_unlock(store.mutex);
+    return leave(r, rv);
 }

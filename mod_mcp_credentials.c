@@ -69,11 +69,16 @@ static const command_rec mcp_cmds[] = {
                   RSRC_CONF | ACCESS_CONF,
                   "Mints a user may make per period, as N/PERIOD (default "
                   "30/1h), or off"),
-    AP_INIT_TAKE1("MCPCredentialsCache", mcp_set_cache, NULL, RSRC_CONF,
-                  "The socache that holds mint counters, codes and grants "
-                  "(default shmcb), or none"),
-    AP_INIT_TAKE1("MCPCredentialsRateCache", mcp_set_cache, NULL, RSRC_CONF,
-                  "The former name of MCPCredentialsCache"),
+    AP_INIT_TAKE12("MCPCredentialsCache", mcp_set_cache, NULL, RSRC_CONF,
+                   "The store of mint counters, codes and grants: a socache "
+                   "(default shmcb), redis:SERVERS or memcache:SERVERS "
+                   "shared by a farm (then optionally 'public'), or none"),
+    AP_INIT_TAKE12("MCPCredentialsRateCache", mcp_set_cache, NULL, RSRC_CONF,
+                   "The former name of MCPCredentialsCache"),
+    AP_INIT_TAKE1("MCPCredentialsCacheTimeout", mcp_set_cache_timeout, NULL,
+                  RSRC_CONF,
+                  "Seconds to wait on the store before it counts as down, "
+                  "and to answer 503 before asking it again (default 2)"),
     AP_INIT_TAKE1("MCPCredentialsTemplateDir", mcp_set_template_dir, NULL,
                   RSRC_CONF,
                   "A directory of page.html, login.html, consent.html, "

@@ -30,46 +30,20 @@ int mcp_rate_key(const char *const *parts, size_t n_parts,
     return ok ? 0 : -1;
 }
 
-void mcp_rate_encode(const mcp_rate_counter *c,
-                     unsigned char out[MCP_RATE_RECORD_LEN])
+int64_t mcp_rate_window(int64_t now, int64_t period)
 {
-    int i;
-    for (i = 0; i < 8; i++)
-        out[i] = (unsigned char)(c->window >> (56 - 8 * i));
-    for (i = 0; i < 4; i++)
-        out[8 + i] = (unsigned char)(c->count >> (24 - 8 * i));
-}
-
-int mcp_rate_decode(const unsigned char *in, size_t len, mcp_rate_counter *c)
-{
-    int i;
-    if (len != MCP_RATE_RECORD_LEN)
-        return -1;
-    c->window = 0;
-    c->count = 0;
-    for (i = 0; i < 8; i++)
-        c->window = (c->window << 8) | in[i];
-    for (i = 0; i < 4; i++)
-        c->count = (c->count << 8) | in[8 + i];
-    return 0;
-}
-
-int64_t mcp_rate_take(mcp_rate_counter *c, int have, int64_t now,
-                      uint32_t limit, int64_t period)
-{
-    uint64_t window;
-
     if (period < 1 || now < 0)
-        return 1;
-    window = (uint64_t)(now - now % period);
-    if (!have || c->window < window) {
-        c->window = window;
-        c->count = 0;
-    }
-    if (c->count >= limit) {
-        int64_t wait = (int64_t)c->window + period - now;
-        return wait > 0 ? wait : 1;
-    }
-    c->count++;
-    return 0;
+        return -1;
+    return now - now % period;
+}
+
+int64_t mcp_rate_wait(uint32_t count, uint32_t limit, int64_t window,
+                      int64_t period, int64_t now)
+{
+    int64_t wait;
+
+    if (count <= limit && window >= 0 && period >= 1)
+        return 0;
+    wait = window + period - now;
+    return wait > 0 ? wait : 1;
 }

@@ -1,8 +1,7 @@
 /*
- * Fixed-window rate counters, as stored in a shared object cache: the key
- * of a counter, its record, and the decision to count one more event.
- * No httpd header; the caller stores and retrieves the records and
- * serialises the read-modify-write of one counter.
+ * Fixed-window rate counters, as kept in a shared store: the key of a
+ * counter, the window an event falls in, and the decision once the event
+ * is counted.  No httpd header; the store counts (atomically).
  */
 #ifndef MCP_RATE_H
 #define MCP_RATE_H
@@ -15,33 +14,22 @@
  * name, and no part of it can be confused with another. */
 #define MCP_RATE_KEY_LEN 32
 
-/* A record: the window's start (8 bytes) and the count (4), big-endian. */
-#define MCP_RATE_RECORD_LEN 12
-
-typedef struct {
-    uint64_t window; /* start of the counting window, seconds */
-    uint32_t count;
-} mcp_rate_counter;
-
 /* The key of the counter named by parts (each part is taken with its
  * length, so ("ab","c") and ("a","bc") differ).  Returns 0, or -1 when
  * the digest cannot be computed (the caller must then not count). */
 int mcp_rate_key(const char *const *parts, size_t n_parts,
                  unsigned char key[MCP_RATE_KEY_LEN]);
 
-void mcp_rate_encode(const mcp_rate_counter *c,
-                     unsigned char out[MCP_RATE_RECORD_LEN]);
+/* The window now falls in: its start, a multiple of period (> 0), so
+ * that every node of a farm counts in the same window; -1 for a period
+ * or a time that makes no window.  The window is a part of the
+ * counter's key. */
+int64_t mcp_rate_window(int64_t now, int64_t period);
 
-/* Returns 0, or -1 when the bytes are not a record. */
-int mcp_rate_decode(const unsigned char *in, size_t len, mcp_rate_counter *c);
-
-/* Counts one event at time now against limit events per period seconds
- * (windows start at multiples of period).  c holds the stored counter when
- * have is 1.  Returns 0 when the event is allowed (c is then the counter
- * to store), or the seconds until the window ends (c unchanged).  A stored
- * window later than now's (a clock that went back) keeps counting there:
- * nothing but time passing starts a new window. */
-int64_t mcp_rate_take(mcp_rate_counter *c, int have, int64_t now,
-                      uint32_t limit, int64_t period);
+/* The decision once an event is counted: count is the window's count with
+ * this event.  0 when it is allowed, or the seconds until the window ends
+ * (at least 1). */
+int64_t mcp_rate_wait(uint32_t count, uint32_t limit, int64_t window,
+                      int64_t period, int64_t now);
 
 #endif /* MCP_RATE_H */

@@ -106,3 +106,42 @@ int mcp_unseal(const char *kind, const char *text, size_t len,
     *outlen = n;
     return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* Records                                                              */
+/* ------------------------------------------------------------------ */
+
+int mcp_record_mac(const unsigned char *key, size_t klen,
+                   const unsigned char *value, size_t n,
+                   const mcp_secret *secret,
+                   unsigned char mac[MCP_RECORD_MAC_LEN])
+{
+    unsigned char msg[1 + MCP_RECORD_MAX_KEY + 64], full[MAC_LEN];
+
+    if (!key || klen > MCP_RECORD_MAX_KEY || n > 64 || (n && !value))
+        return -1;
+    msg[0] = (unsigned char)klen;
+    memcpy(msg + 1, key, klen);
+    if (n)
+        memcpy(msg + 1 + klen, value, n);
+    if (mac_of("record", msg, 1 + klen + n, secret, full) != 0)
+        return -1;
+    memcpy(mac, full, MCP_RECORD_MAC_LEN);
+    OPENSSL_cleanse(full, sizeof(full));
+    return 0;
+}
+
+int mcp_record_check(const unsigned char *key, size_t klen,
+                     const unsigned char *value, size_t n,
+                     const unsigned char mac[MCP_RECORD_MAC_LEN],
+                     const mcp_secret *secrets, size_t n_secrets)
+{
+    unsigned char want[MCP_RECORD_MAC_LEN];
+    size_t i;
+    int ok = 0;
+
+    for (i = 0; mac && i < n_secrets; i++)
+        if (mcp_record_mac(key, klen, value, n, &secrets[i], want) == 0)
+            ok |= CRYPTO_memcmp(want, mac, MCP_RECORD_MAC_LEN) == 0;
+    return ok ? 0 : -1;
+}

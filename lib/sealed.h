@@ -43,4 +43,26 @@ int mcp_unseal(const char *kind, const char *text, size_t len,
                const mcp_secret *secrets, size_t n_secrets,
                unsigned char *out, size_t *outlen);
 
+/* Records in a store that others may write to (a farm's Redis): a MAC
+ * binds each value to its key, so that a record written by anyone without
+ * the secrets is no record.  HMAC-SHA-256 under the kind "record" over
+ * the key's length (one byte), the key and the value, cut to this many
+ * bytes. */
+#define MCP_RECORD_MAC_LEN 16
+#define MCP_RECORD_MAX_KEY 255
+
+/* Writes the MAC of value (n bytes) under key with secret.  0, or -1 for
+ * a key or value too long, a short secret or a failing MAC. */
+int mcp_record_mac(const unsigned char *key, size_t klen,
+                   const unsigned char *value, size_t n,
+                   const mcp_secret *secret,
+                   unsigned char mac[MCP_RECORD_MAC_LEN]);
+
+/* 0 when mac is the MAC of value under key with any of the secrets
+ * (compared in constant time), -1 otherwise. */
+int mcp_record_check(const unsigned char *key, size_t klen,
+                     const unsigned char *value, size_t n,
+                     const unsigned char mac[MCP_RECORD_MAC_LEN],
+                     const mcp_secret *secrets, size_t n_secrets);
+
 #endif /* MCP_SEALED_H */

@@ -82,6 +82,23 @@ my @bad = (
     ['MaxLifetime at server level (directory context only)',
         "$KEY\nMCPCredentialsMaxLifetime P30D\n",
         qr/MCPCredentialsMaxLifetime/, qr/not allowed/i],
+    # A farm's store speaks neither TLS nor AUTH: private addresses only,
+    # unless the operator says 'public'.
+    ['a Redis store on a public address', "$KEY\nMCPCredentialsCache redis:203.0.113.5:6379\n" . loc(),
+        qr/MCPCredentialsCache/, qr/203\.0\.113\.5.*not a loopback or private address.*public/],
+    ['a memcache store, one of two servers public', "$KEY\nMCPCredentialsCache memcache:10.0.0.5,8.8.8.8:11211\n" . loc(),
+        qr/MCPCredentialsCache/, qr/8\.8\.8\.8.*not a loopback or private/],
+    ['a store with no server', "$KEY\nMCPCredentialsCache redis:\n" . loc(),
+        qr/MCPCredentialsCache/, qr/names no server/],
+    ['a store server that is no address', "$KEY\nMCPCredentialsCache redis:[::1\n" . loc(),
+        qr/MCPCredentialsCache/, qr/HOST\[:PORT\]/],
+    ['a word after the store other than public', "$KEY\nMCPCredentialsCache redis:10.0.0.5 open\n" . loc(),
+        qr/MCPCredentialsCache/, qr/'open' is not 'public'/],
+    ['public after a local store', "$KEY\nMCPCredentialsCache shmcb public\n" . loc(),
+        qr/MCPCredentialsCache/, qr/redis: and memcache:/],
+    (map { ["MCPCredentialsCacheTimeout $_", "$KEY\nMCPCredentialsCacheTimeout $_\n" . loc(),
+        qr/MCPCredentialsCacheTimeout/, qr/whole number of seconds from 1 to 60/] }
+        qw(0 61 500ms abc)),
 );
 
 my @good = (
@@ -107,6 +124,10 @@ my @good = (
     (map { ["MaxLifetime $_", "$KEY\n" . loc("MCPCredentialsMaxLifetime $_")] }
         qw(30d 12h P1DT12H PT720H p30d 86400s)),
     ['login URL none', "$KEY\n" . loc('MCPCredentialsLoginURL none')],
+    ['a Redis store on loopback and private addresses',
+        "$KEY\nMCPCredentialsCache redis:127.0.0.1:6379,10.0.0.5,[::1]:6380\n" . loc()],
+    ['a public memcache store the operator vouches for',
+        "$KEY\nMCPCredentialsCache memcache:203.0.113.5:11211 public\nMCPCredentialsCacheTimeout 5\n" . loc()],
 );
 
 plan tests => 3 * @bad + 2 * @good + 2;

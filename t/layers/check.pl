@@ -14,6 +14,7 @@ my %layer = (
     'mcp_keys.c' => 2, 'mcp_ratelimit.c' => 2, 'mcp_revocation.c' => 2,
     'mcp_grants.c' => 2,
     'mcp_http.c' => 1, 'mcp_config.c' => 1, 'mcp_store.c' => 1,
+    'mcp_store_net.c' => 0,
 );
 # Routing hands the page its requests.
 my %allowed = ('mcp_endpoint.c mcp_page.c' => 1,

@@ -1,6 +1,6 @@
 /*
- * Rate counters: keys of fixed size whatever the parts, records that do
- * not depend on the compiler's padding, windows that only time moves.
+ * Rate counters: keys of fixed size whatever the parts, windows aligned
+ * for every node, and the wait once a count is over the limit.
  */
 #include "unit.h"
 
@@ -36,57 +36,46 @@ static void test_keys(void)
     }
 }
 
-static void test_records(void)
+static void test_windows(void)
 {
-    mcp_rate_counter c = {UINT64_C(0x0102030405060708), 0x0a0b0c0d}, d;
-    unsigned char rec[MCP_RATE_RECORD_LEN];
-    static const unsigned char want[MCP_RATE_RECORD_LEN] = {
-        1, 2, 3, 4, 5, 6, 7, 8, 0x0a, 0x0b, 0x0c, 0x0d};
-
-    mcp_rate_encode(&c, rec);
-    CHECK(memcmp(rec, want, sizeof(rec)) == 0);
-    CHECK_INT(mcp_rate_decode(rec, sizeof(rec), &d), 0);
-    CHECK(d.window == c.window);
-    CHECK(d.count == c.count);
-    CHECK_INT(mcp_rate_decode(rec, sizeof(rec) - 1, &d), -1);
-    CHECK_INT(mcp_rate_decode(rec, 16, &d), -1);
-}
-
-static void test_take(void)
-{
-    mcp_rate_counter c = {0, 0};
     int64_t now = 7200 + 100;
 
-    /* 3 per hour: three pass, the fourth waits for the window's end. */
-    CHECK_INT(mcp_rate_take(&c, 0, now, 3, 3600), 0);
-    CHECK_INT(c.window, 7200);
-    CHECK_INT(c.count, 1);
-    CHECK_INT(mcp_rate_take(&c, 1, now, 3, 3600), 0);
-    CHECK_INT(mcp_rate_take(&c, 1, now + 10, 3, 3600), 0);
-    CHECK_INT(mcp_rate_take(&c, 1, now + 20, 3, 3600), 3600 - 120);
-    CHECK_INT(c.count, 3);
-    /* The next window starts afresh. */
-    CHECK_INT(mcp_rate_take(&c, 1, 10800, 3, 3600), 0);
-    CHECK_INT(c.window, 10800);
-    CHECK_INT(c.count, 1);
-    /* A stored window later than now (the clock went back) is no reason
-     * to start again: counting goes on there. */
-    c.window = 14400;
-    c.count = 3;
-    CHECK(mcp_rate_take(&c, 1, 10900, 3, 3600) > 0);
-    CHECK_INT(c.count, 3);
-    /* A limit of 1 and a nonsense period: nothing slips through. */
-    c.count = 0;
-    c.window = 0;
-    CHECK_INT(mcp_rate_take(&c, 0, 50, 1, 60), 0);
-    CHECK_INT(mcp_rate_take(&c, 1, 51, 1, 60), 9);
-    CHECK(mcp_rate_take(&c, 0, 50, 1, 0) > 0);
+    /* Windows start at multiples of the period, whatever the node. */
+    CHECK_INT(mcp_rate_window(now, 3600), 7200);
+    CHECK_INT(mcp_rate_window(7200, 3600), 7200);
+    CHECK_INT(mcp_rate_window(10799, 3600), 7200);
+    CHECK_INT(mcp_rate_window(10800, 3600), 10800);
+    CHECK_INT(mcp_rate_window(0, 60), 0);
+    /* No window for a nonsense period or time. */
+    CHECK_INT(mcp_rate_window(now, 0), -1);
+    CHECK_INT(mcp_rate_window(now, -5), -1);
+    CHECK_INT(mcp_rate_window(-1, 60), -1);
+}
+
+static void test_wait(void)
+{
+    int64_t now = 7200 + 100;
+
+    /* 3 per hour: counts 1 to 3 pass, the fourth waits for the end. */
+    CHECK_INT(mcp_rate_wait(1, 3, 7200, 3600, now), 0);
+    CHECK_INT(mcp_rate_wait(3, 3, 7200, 3600, now + 10), 0);
+    CHECK_INT(mcp_rate_wait(4, 3, 7200, 3600, now + 20), 3600 - 120);
+    CHECK_INT(mcp_rate_wait(0xffffffffu, 3, 7200, 3600, now), 3600 - 100);
+    /* At the window's last second, or past it (a slow request): 1. */
+    CHECK_INT(mcp_rate_wait(4, 3, 7200, 3600, 10799), 1);
+    CHECK_INT(mcp_rate_wait(4, 3, 7200, 3600, 10900), 1);
+    /* A limit of 1. */
+    CHECK_INT(mcp_rate_wait(1, 1, 0, 60, 50), 0);
+    CHECK_INT(mcp_rate_wait(2, 1, 0, 60, 51), 9);
+    /* No window: nothing passes. */
+    CHECK(mcp_rate_wait(1, 3, -1, 60, 50) > 0);
+    CHECK(mcp_rate_wait(1, 3, 0, 0, 50) > 0);
 }
 
 int main(void)
 {
     test_keys();
-    test_records();
-    test_take();
+    test_windows();
+    test_wait();
     return UNIT_DONE("rate");
 }

@@ -6,6 +6,45 @@
 
 #include "sealed.h"
 
+/* Record MACs: bound to the key and the value, any secret checks, a
+ * flipped bit anywhere fails, and the key's length is part of it. */
+static void test_records(void)
+{
+    static const unsigned char k1[] = "0123456789abcdef0123456789abcdef";
+    static const unsigned char k2[] = "fedcba9876543210fedcba9876543210";
+    mcp_secret s1 = {k1, 32}, s2 = {k2, 32}, shortk = {k1, 16};
+    mcp_secret both[] = {s2, s1}, only2[] = {s2};
+    const unsigned char key[] = "abcdefghijklmnopqrstuv:G", val[] = "12345678";
+    unsigned char mac[MCP_RECORD_MAC_LEN], other[MCP_RECORD_MAC_LEN];
+    unsigned char big[300];
+    size_t i;
+
+    CHECK_INT(mcp_record_mac(key, 24, val, 8, &s1, mac), 0);
+    CHECK_INT(mcp_record_check(key, 24, val, 8, mac, &s1, 1), 0);
+    CHECK_INT(mcp_record_check(key, 24, val, 8, mac, both, 2), 0);
+    CHECK_INT(mcp_record_check(key, 24, val, 8, mac, only2, 1), -1);
+    CHECK_INT(mcp_record_check(key, 24, val, 8, mac, NULL, 0), -1);
+    CHECK_INT(mcp_record_check(key, 24, val, 7, mac, &s1, 1), -1);
+    CHECK_INT(mcp_record_check(key, 23, val, 8, mac, &s1, 1), -1);
+    for (i = 0; i < sizeof(mac) * 8; i++) {
+        memcpy(other, mac, sizeof(mac));
+        other[i / 8] ^= (unsigned char)(1u << (i % 8));
+        CHECK_INT(mcp_record_check(key, 24, val, 8, other, &s1, 1), -1);
+    }
+    /* Key and value do not slide into each other. */
+    CHECK_INT(mcp_record_mac(key, 23, key + 23, 1, &s1, other), 0);
+    CHECK_INT(mcp_record_mac(key, 24, NULL, 0, &s1, mac), 0);
+    CHECK(memcmp(mac, other, sizeof(mac)) != 0);
+    /* An empty value is a record too (a grant, a code). */
+    CHECK_INT(mcp_record_check(key, 24, NULL, 0, mac, &s1, 1), 0);
+    /* Refused: a short secret, a key too long, a value too long. */
+    memset(big, 'k', sizeof(big));
+    CHECK_INT(mcp_record_mac(key, 24, val, 8, &shortk, mac), -1);
+    CHECK_INT(mcp_record_mac(big, 256, val, 8, &s1, mac), -1);
+    CHECK_INT(mcp_record_mac(key, 24, big, 65, &s1, mac), -1);
+    CHECK_INT(mcp_record_mac(big, 255, big, 64, &s1, mac), 0);
+}
+
 int main(void)
 {
     static const unsigned char k1[] = "0123456789abcdef0123456789abcdef";
@@ -18,6 +57,8 @@ int main(void)
     char sealed[4096], tampered[4096];
     size_t len, i;
     int all_refused = 1;
+
+    test_records();
 
     CHECK_INT(mcp_seal("client", payload, n, &s1, sealed, sizeof(sealed)), 0);
     len = strlen(sealed);
