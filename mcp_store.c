@@ -14,8 +14,10 @@
  * A circuit breaker in each process keeps workers from queueing on a
  * store that has stopped answering: after a failure, or once a call has
  * been waiting longer than MCPCredentialsCacheTimeout, calls fail at once
- * for that long; then one call tries the store again, and its success
- * closes the breaker.  One line is logged when the store fails and one
+ * for that long; then, when no call is still waiting, one call tries the
+ * store again, and its success (or that of a call that was waiting)
+ * closes the breaker.  So a paused store holds at most the calls that
+ * were under way when it stopped answering, and one try.  One line is logged when the store fails and one
  * when it answers again.
  */
 
@@ -35,6 +37,20 @@
 #define COUNT_LEN 4
 
 /*
+ * A network client and the calls that use it.  After an outage the store
+ * is tried again with a new one: APR-util keeps the connections of a
+ * store that went away in its pool, and marks its servers dead in ways
+ * that do not always recover, so the old client is retired and freed once
+ * the last call that uses it returns (a call can wait on a paused store).
+ */
+struct client {
+    mcp_netstore *ns;       /* NULL when it could not be made */
+    apr_pool_t *pool;
+    int users;
+    int retired;
+};
+
+/*
  * Process-wide, written in post_config (single-threaded, before any child
  * exists) and in child_init (before the child's threads start), only read
  * by request threads after that, except the breaker, which its own thread
@@ -50,10 +66,12 @@ static struct {
     int dbm;                /* the provider is mod_socache_dbm */
     int net_kind;           /* MCP_NETSTORE_*, or 0 for a socache */
     const char *net_servers;
-    mcp_netstore *net;      /* in children */
+    int net_threads;
+    apr_pool_t *clients;    /* in children: the network clients' pools */
+    struct client *net;     /* in children: the client in use */
     apr_interval_time_t timeout;
     struct {
-        apr_thread_mutex_t *lock;   /* in children */
+        apr_thread_mutex_t *lock;   /* in children; guards net too */
         int open;           /* failing fast; the outage is logged */
         apr_time_t retry_at;
         int in_flight;
@@ -162,6 +180,35 @@ int mcp_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     return OK;
 }
 
+/* A new client (its ns NULL when it cannot be made, logged). */
+static struct client *new_client(server_rec *s)
+{
+    apr_pool_t *p;
+    struct client *c;
+    const char *err;
+
+    if (apr_pool_create(&p, store.clients) != APR_SUCCESS)
+        return NULL;
+    c = apr_pcalloc(p, sizeof(*c));
+    c->pool = p;
+    err = mcp_netstore_open(p, store.net_kind, store.net_servers,
+                            store.timeout,
+                            store.net_threads > 0 ? store.net_threads : 1,
+                            &c->ns);
+    if (err) {
+        c->ns = NULL;
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "MCPCredentialsCache %s: %s",
+                     store.spec, err);
+    }
+    return c;
+}
+
+static void release_client(struct client *c)
+{
+    if (c && c->retired && !c->users)
+        apr_pool_destroy(c->pool);
+}
+
 void mcp_store_child_init(apr_pool_t *pchild, server_rec *s)
 {
     if (store.spec &&
@@ -170,20 +217,32 @@ void mcp_store_child_init(apr_pool_t *pchild, server_rec *s)
                                 pchild) != APR_SUCCESS)
         store.breaker.lock = NULL;
     if (store.net_kind) {
-        int threads = 0;
-        const char *err;
+        apr_allocator_t *allocator;
+        apr_thread_mutex_t *mutex;
 
-        ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
-        err = mcp_netstore_open(pchild, store.net_kind, store.net_servers,
-                                store.timeout, threads ? threads : 1,
-                                &store.net);
-        if (err) {
-            store.net = NULL;
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
-                         "MCPCredentialsCache %s: %s; this process refuses "
-                         "to mint and to grant",
-                         store.spec, err);
+        ap_mpm_query(AP_MPMQ_MAX_THREADS, &store.net_threads);
+        /* The clients' pools come and go at request time, from any
+         * thread: their allocator has a mutex of its own. */
+        if (apr_allocator_create(&allocator) != APR_SUCCESS ||
+            apr_pool_create_ex(&store.clients, pchild, NULL, allocator) !=
+                APR_SUCCESS) {
+            store.clients = NULL;
         }
+        else {
+            apr_allocator_owner_set(allocator, store.clients);
+            if (apr_thread_mutex_create(&mutex, APR_THREAD_MUTEX_DEFAULT,
+                                        store.clients) == APR_SUCCESS)
+                apr_allocator_mutex_set(allocator, mutex);
+            else
+                store.clients = NULL;
+        }
+        store.net = store.clients && store.breaker.lock ? new_client(s)
+                                                        : NULL;
+        if (!store.net || !store.net->ns)
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                         "MCPCredentialsCache %s: no client in this process; "
+                         "it refuses to mint and to grant",
+                         store.spec);
     }
     if (store.mutex &&
         apr_global_mutex_child_init(&store.mutex,
@@ -211,23 +270,37 @@ static int failed(apr_status_t rv)
     return rv != APR_SUCCESS && rv != APR_NOTFOUND;
 }
 
-/* Before a call: APR_SUCCESS, or APR_EAGAIN when the store is not to be
- * asked now (logged at info for the request). */
-static apr_status_t enter(request_rec *r)
+/* Before a call: APR_SUCCESS with the network client to use (NULL for a
+ * socache), or APR_EAGAIN when the store is not to be asked now (logged
+ * at info for the request). */
+static apr_status_t enter(request_rec *r, struct client **client)
 {
     apr_time_t now = apr_time_now();
     apr_status_t rv = APR_SUCCESS;
 
+    *client = NULL;
     if (!store.breaker.lock)
-        return APR_SUCCESS;
+        return store.net_kind ? APR_EGENERAL : APR_SUCCESS;
     apr_thread_mutex_lock(store.breaker.lock);
-    if (store.breaker.open && now < store.breaker.retry_at) {
+    if (store.breaker.open &&
+        (now < store.breaker.retry_at || store.breaker.in_flight)) {
+        /* Failing fast; and while a call still waits on the store (memcache
+         * sets no read timeout: a paused memcached holds it until it
+         * resumes), no other joins it. */
         rv = APR_EAGAIN;
     }
     else if (store.breaker.open) {
-        /* One call tries the store again; the others keep failing fast
-         * until it answers or another timeout has passed. */
+        /* One call tries the store again, with a new client; the others
+         * keep failing fast until it answers or another timeout passed. */
         store.breaker.retry_at = now + store.timeout;
+        if (store.net) {
+            struct client *fresh = new_client(r->server);
+            if (fresh) {
+                store.net->retired = 1;
+                release_client(store.net);
+                store.net = fresh;
+            }
+        }
     }
     else if (store.breaker.in_flight &&
              now - store.breaker.progress > store.timeout) {
@@ -240,8 +313,12 @@ static apr_status_t enter(request_rec *r)
                      store.spec, apr_time_sec(store.timeout));
         rv = APR_EAGAIN;
     }
-    if (rv == APR_SUCCESS && !store.breaker.in_flight++)
-        store.breaker.progress = now;
+    if (rv == APR_SUCCESS) {
+        if (!store.breaker.in_flight++)
+            store.breaker.progress = now;
+        if ((*client = store.net))
+            store.net->users++;
+    }
     apr_thread_mutex_unlock(store.breaker.lock);
     if (rv != APR_SUCCESS)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
@@ -251,7 +328,8 @@ static apr_status_t enter(request_rec *r)
 }
 
 /* After a call that enter() let through. */
-static apr_status_t leave(request_rec *r, apr_status_t rv)
+static apr_status_t leave(request_rec *r, struct client *client,
+                          apr_status_t rv)
 {
     apr_time_t now = apr_time_now();
 
@@ -260,6 +338,10 @@ static apr_status_t leave(request_rec *r, apr_status_t rv)
     apr_thread_mutex_lock(store.breaker.lock);
     store.breaker.in_flight--;
     store.breaker.progress = now;
+    if (client) {
+        client->users--;
+        release_client(client);
+    }
     if (failed(rv)) {
         if (!store.breaker.open)
             ap_log_error(APLOG_MARK, APLOG_ERR, rv, r->server,
@@ -331,72 +413,78 @@ static apr_status_t socache_put(request_rec *r, const unsigned char *key,
 /* The calls                                                            */
 /* ------------------------------------------------------------------ */
 
+/* The network client of a call, or APR_EGENERAL without one. */
+#define NET(c) ((c) && (c)->ns ? (c)->ns : NULL)
+
 apr_status_t mcp_store_get(request_rec *r, const unsigned char *key,
                            unsigned int klen, unsigned char *val,
                            unsigned int *vlen)
 {
+    struct client *c;
     apr_status_t rv;
 
-    if ((rv = enter(r)) != APR_SUCCESS)
+    if ((rv = enter(r, &c)) != APR_SUCCESS)
         return rv;
     if (store.net_kind)
-        return leave(r, store.net ? mcp_netstore_get(store.net, r->pool, key,
+        return leave(r, c, NET(c) ? mcp_netstore_get(NET(c), r->pool, key,
                                                      klen, val, vlen)
                                   : APR_EGENERAL);
     if ((rv = lock()) != APR_SUCCESS)
-        return leave(r, rv);
+        return leave(r, c, rv);
     rv = socache_get(r, key, klen, val, vlen);
     apr_global_mutex_unlock(store.mutex);
-    return leave(r, rv);
+    return leave(r, c, rv);
 }
 
 apr_status_t mcp_store_put(request_rec *r, const unsigned char *key,
                            unsigned int klen, apr_int64_t expiry_sec,
                            const unsigned char *val, unsigned int vlen)
 {
+    struct client *c;
     apr_status_t rv;
 
-    if ((rv = enter(r)) != APR_SUCCESS)
+    if ((rv = enter(r, &c)) != APR_SUCCESS)
         return rv;
     if (store.net_kind)
-        return leave(r, store.net ? mcp_netstore_put(store.net, key, klen,
+        return leave(r, c, NET(c) ? mcp_netstore_put(NET(c), key, klen,
                                                      expiry_sec, val, vlen)
                                   : APR_EGENERAL);
     if ((rv = lock()) != APR_SUCCESS)
-        return leave(r, rv);
+        return leave(r, c, rv);
     rv = socache_put(r, key, klen, expiry_sec, val, vlen);
     apr_global_mutex_unlock(store.mutex);
-    return leave(r, rv);
+    return leave(r, c, rv);
 }
 
 apr_status_t mcp_store_take(request_rec *r, const unsigned char *key,
                             unsigned int klen, unsigned char *val,
                             unsigned int *vlen)
 {
+    struct client *c;
     apr_status_t rv;
 
-    if ((rv = enter(r)) != APR_SUCCESS)
+    if ((rv = enter(r, &c)) != APR_SUCCESS)
         return rv;
     if (store.net_kind) {
         /* The value first, then the delete, whose answer decides: of the
          * callers that read it, one removes it. */
-        if (!store.net)
-            return leave(r, APR_EGENERAL);
-        rv = mcp_netstore_get(store.net, r->pool, key, klen, val, vlen);
+        if (!NET(c))
+            return leave(r, c, APR_EGENERAL);
+        rv = mcp_netstore_get(NET(c), r->pool, key, klen, val, vlen);
         if (rv == APR_SUCCESS)
-            rv = mcp_netstore_take(store.net, key, klen);
-        return leave(r, rv);
+            rv = mcp_netstore_take(NET(c), key, klen);
+        return leave(r, c, rv);
     }
     /* Under the mutex: the provider's remove does not say whether the key
      * was there (dbm answers success either way). */
     if ((rv = lock()) != APR_SUCCESS)
-        return leave(r, rv);
+        return leave(r, c, rv);
     rv = socache_get(r, key, klen, val, vlen);
     if (rv == APR_SUCCESS)
         rv = store.provider->remove(store.instance, r->server, key, klen,
                                     r->pool);
     apr_global_mutex_unlock(store.mutex);
-    return leave(r, rv);
+    return leave(r, c, rv);
 }
 
 apr_status_t mcp_store_count(request_rec *r, const unsigned char *key,
@@ -405,17 +493,18 @@ apr_status_t mcp_store_count(request_rec *r, const unsigned char *key,
 {
     unsigned char rec[COUNT_LEN];
     unsigned int len = sizeof(rec);
+    struct client *c;
     apr_uint32_t n = 0;
     apr_status_t rv;
 
-    if ((rv = enter(r)) != APR_SUCCESS)
+    if ((rv = enter(r, &c)) != APR_SUCCESS)
         return rv;
     if (store.net_kind)
-        return leave(r, store.net ? mcp_netstore_count(store.net, key, klen,
+        return leave(r, c, NET(c) ? mcp_netstore_count(NET(c), key, klen,
                                                        expiry_sec, count)
                                   : APR_EGENERAL);
     if ((rv = lock()) != APR_SUCCESS)
-        return leave(r, rv);
+        return leave(r, c, rv);
     rv = socache_get(r, key, klen, rec, &len);
     if (rv == APR_SUCCESS && len != sizeof(rec))
         rv = APR_EGENERAL;  /* not a counter of this module */
@@ -433,5 +522,5 @@ apr_status_t mcp_store_count(request_rec *r, const unsigned char *key,
         *count = n;
     }
     apr_global_mutex_unlock(store.mutex);
-    return leave(r, rv);
+    return leave(r, c, rv);
 }
