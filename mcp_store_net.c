@@ -171,7 +171,7 @@ const char *mcp_netstore_open(apr_pool_t *p, int kind, const char *servers,
 static const char *key_of(const unsigned char *key, unsigned int klen,
                           char *out)
 {
-    static const char hex[] = "0123456789ABCDEF";
+    static const char hex[] = "0123456789abcdef";
     char *cp = out + sizeof(KEY_PREFIX) - 1;
     unsigned int i;
 

@@ -4,7 +4,10 @@
  *     opened to gives back the input, byte for byte (one form per value,
  *     and no forgery without the secret);
  *   - the input read as a payload seals and opens to itself, and never
- *     opens as another kind or with another secret.
+ *     opens as another kind or with another secret;
+ *   - the input split into a record's key and value (first byte: the
+ *     key's length) checks with its MAC, and not with another secret,
+ *     another key length or a MAC with one bit changed.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,6 +38,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (mcp_unseal("refresh", sealed, strlen(sealed), &s1, 1, out, &n) == 0 ||
             mcp_unseal("code", sealed, strlen(sealed), &s2, 1, out, &n) == 0)
+            abort();
+    }
+    if (size >= 1 && (size_t)data[0] + 1 <= size &&
+        size - 1 - data[0] <= 64) {
+        const unsigned char *key = data + 1, *value = key + data[0];
+        size_t klen = data[0], vlen = size - 1 - klen;
+        unsigned char mac[MCP_RECORD_MAC_LEN];
+
+        if (mcp_record_mac(key, klen, value, vlen, &s1, mac) != 0 ||
+            mcp_record_check(key, klen, value, vlen, mac, &s1, 1) != 0 ||
+            mcp_record_check(key, klen, value, vlen, mac, &s2, 1) == 0)
+            abort();
+        if (klen && mcp_record_check(key, klen - 1, value - 1, vlen + 1, mac,
+                                     &s1, 1) == 0)
+            abort();
+        mac[size % MCP_RECORD_MAC_LEN] ^= (unsigned char)(1u << (size % 8));
+        if (mcp_record_check(key, klen, value, vlen, mac, &s1, 1) == 0)
             abort();
     }
     return 0;

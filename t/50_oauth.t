@@ -13,6 +13,8 @@ use Digest::SHA qw(sha256);
 use FindBin;
 use File::Temp qw(tempdir);
 use HTTP::Request::Common qw(GET POST);
+use IO::Socket::INET ();
+use MIME::Base64 ();
 use JSON::PP ();
 use LWP::UserAgent ();
 use MIME::Base64 qw(encode_base64url);
@@ -21,7 +23,7 @@ use URI::QueryParam ();
 use lib "$FindBin::Bin/lib";
 use MCPTest qw(config_test t_dir);
 
-plan tests => 57, need { 'memcached is installed (make deps)' => -x '/usr/bin/memcached' };
+plan tests => 63, need { 'memcached is installed (make deps)' => -x '/usr/bin/memcached' };
 
 my $t = t_dir();
 my $m = $ENV{MCP_MODDIR} || '/usr/lib/apache2/modules';
@@ -376,6 +378,50 @@ $h->stop;
     my $next = $json->decode($res->decoded_content)->{refresh_token} // '';
     ok t_cmp($next ne '' && $next ne $tok->{refresh_token} ? 1 : 0, 1,
         'and its refresh token rotates');
+
+    # --- a shared store is writable by whoever reaches it: records carry
+    # a MAC bound to their key, so a write without the secrets, or a valid
+    # record copied under another key, revives nothing.
+    my $grant_id = sub {
+        my ($token) = @_;
+        my (undef, $payload) = split /\./, $token;
+        $payload =~ tr{-_}{+/};
+        return $json->decode(MIME::Base64::decode_base64($payload))->{id};
+    };
+    my $mc = sub {
+        my ($line, $data) = @_;
+        my $sock = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$mc_port", Timeout => 5)
+            or die "memcached: $!";
+        print $sock $line, "\r\n", defined $data ? "$data\r\n" : '';
+        my $answer = '';
+        while (my $l = <$sock>) {
+            $answer .= $l;
+            last if $l =~ /^(?:END|STORED|NOT_STORED|DELETED|NOT_FOUND|ERROR)\r\n/;
+        }
+        return $answer;
+    };
+    my $key = sub { 'mcp-cred:' . unpack('H*', $_[0]) };
+    my $ended = $json->decode($res->decoded_content);
+    my $id = $grant_id->($ended->{refresh_token});
+    ok t_cmp(form_post($d, '/mcp-credentials/oauth/revoke', [token => $ended->{refresh_token},
+        client_id => $g->{client}])->code, 200, 'a grant is revoked (its record goes)');
+    ok t_cmp($mc->('get ' . $key->("$id:G")), "END\r\n", 'its record is gone from memcached');
+    my $forged = join '', map { chr int rand 256 } 1 .. 16;
+    ok t_cmp($mc->('set ' . $key->("$id:G") . ' 0 600 16', $forged), "STORED\r\n",
+        'a record without the MAC is written into the store');
+    ok t_cmp(error_of(refresh($d, $g->{client}, $ended->{refresh_token})), 'invalid_grant',
+        'a forged record revives no grant');
+    # A live grant's valid record, copied under the ended grant's key.
+    my $live = code_for($d);
+    my $live_tok = $json->decode(redeem($d, $live)->decoded_content);
+    my $valid = $mc->('get ' . $key->($grant_id->($live_tok->{refresh_token}) . ':G'));
+    my ($bytes) = $valid =~ /^VALUE \S+ \d+ (\d+)\r\n/;
+    my $value = substr $valid, index($valid, "\r\n") + 2, $bytes // 0;
+    $mc->('set ' . $key->("$id:G") . " 0 600 " . length($value), $value);
+    ok t_cmp(error_of(refresh($d, $g->{client}, $ended->{refresh_token})), 'invalid_grant',
+        "another grant's record under this grant's key revives nothing");
+    ok t_cmp($d->log, qr/\[mcp_credentials:warn\].*does not carry this server's MAC/,
+        'the foreign record is logged');
     $log .= $d->log;
     $d->stop;
 }
