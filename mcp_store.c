@@ -11,13 +11,14 @@
  *   increment.  No mutex: a worker waiting on the network holds nothing
  *   that the others need.
  *
- * A circuit breaker in each process keeps workers from queueing on a
- * store that has stopped answering: after a failure, or once a call has
- * been waiting longer than MCPCredentialsCacheTimeout, calls fail at once
- * for that long; then, when no call is still waiting, one call tries the
- * store again, and its success (or that of a call that was waiting)
- * closes the breaker.  So a paused store holds at most the calls that
- * were under way when it stopped answering, and one try.  One line is logged when the store fails and one
+ * A circuit breaker in each process (lib/breaker.c) keeps workers from
+ * queueing on a store that has stopped answering: after a failure, or
+ * once a call has been waiting longer than MCPCredentialsCacheTimeout,
+ * calls fail at once for that long; then, when no call is still waiting,
+ * one call tries the store again (with a new network client), and its
+ * success, or that of a call that was waiting, closes the breaker.  So a
+ * paused store holds at most the calls that reached it within one
+ * timeout, and one try at a time.  One line is logged when the store fails and one
  * when it answers again.
  */
 
@@ -29,6 +30,8 @@
 #include "util_mutex.h"
 #include "apr_global_mutex.h"
 #include "apr_thread_mutex.h"
+
+#include "breaker.h"
 
 #define MUTEX_ID "mcp-credentials-rate"
 /* The socache namespace (the network stores use it too, mcp_store_net.c). */
@@ -53,8 +56,8 @@ struct client {
 /*
  * Process-wide, written in post_config (single-threaded, before any child
  * exists) and in child_init (before the child's threads start), only read
- * by request threads after that, except the breaker, which its own thread
- * mutex guards.  The data lives in the provider or the network store,
+ * by request threads after that, except the breaker and the network client
+ * in use, which the process's thread mutex guards.  The data lives in the provider or the network store,
  * shared between processes.
  */
 static struct {
@@ -70,13 +73,8 @@ static struct {
     apr_pool_t *clients;    /* in children: the network clients' pools */
     struct client *net;     /* in children: the client in use */
     apr_interval_time_t timeout;
-    struct {
-        apr_thread_mutex_t *lock;   /* in children; guards net too */
-        int open;           /* failing fast; the outage is logged */
-        apr_time_t retry_at;
-        int in_flight;
-        apr_time_t progress; /* last call that ended, or first that began */
-    } breaker;
+    apr_thread_mutex_t *lock;   /* in children: the breaker and net */
+    mcp_breaker breaker;
 } store;
 
 int mcp_store_pre_config(apr_pool_t *pconf)
@@ -212,10 +210,10 @@ static void release_client(struct client *c)
 void mcp_store_child_init(apr_pool_t *pchild, server_rec *s)
 {
     if (store.spec &&
-        apr_thread_mutex_create(&store.breaker.lock,
+        apr_thread_mutex_create(&store.lock,
                                 APR_THREAD_MUTEX_DEFAULT,
                                 pchild) != APR_SUCCESS)
-        store.breaker.lock = NULL;
+        store.lock = NULL;
     if (store.net_kind) {
         apr_allocator_t *allocator;
         apr_thread_mutex_t *mutex;
@@ -236,7 +234,7 @@ void mcp_store_child_init(apr_pool_t *pchild, server_rec *s)
             else
                 store.clients = NULL;
         }
-        store.net = store.clients && store.breaker.lock ? new_client(s)
+        store.net = store.clients && store.lock ? new_client(s)
                                                         : NULL;
         if (!store.net || !store.net->ns)
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
@@ -265,9 +263,11 @@ int mcp_store_exists(void)
 /* The circuit breaker                                                  */
 /* ------------------------------------------------------------------ */
 
+/* Whether a call's status says the store failed: a missing key and a
+ * value too long for the caller (no record of this module) are answers. */
 static int failed(apr_status_t rv)
 {
-    return rv != APR_SUCCESS && rv != APR_NOTFOUND;
+    return rv != APR_SUCCESS && rv != APR_NOTFOUND && rv != APR_ENOSPC;
 }
 
 /* Before a call: APR_SUCCESS with the network client to use (NULL for a
@@ -275,91 +275,69 @@ static int failed(apr_status_t rv)
  * at info for the request). */
 static apr_status_t enter(request_rec *r, struct client **client)
 {
-    apr_time_t now = apr_time_now();
-    apr_status_t rv = APR_SUCCESS;
+    mcp_breaker_verdict v;
 
     *client = NULL;
-    if (!store.breaker.lock)
+    if (!store.lock)
         return store.net_kind ? APR_EGENERAL : APR_SUCCESS;
-    apr_thread_mutex_lock(store.breaker.lock);
-    if (store.breaker.open &&
-        (now < store.breaker.retry_at || store.breaker.in_flight)) {
-        /* Failing fast; and while a call still waits on the store (memcache
-         * sets no read timeout: a paused memcached holds it until it
-         * resumes), no other joins it. */
-        rv = APR_EAGAIN;
-    }
-    else if (store.breaker.open) {
-        /* One call tries the store again, with a new client; the others
-         * keep failing fast until it answers or another timeout passed. */
-        store.breaker.retry_at = now + store.timeout;
-        if (store.net) {
-            struct client *fresh = new_client(r->server);
-            if (fresh) {
+    apr_thread_mutex_lock(store.lock);
+    v = mcp_breaker_enter(&store.breaker, apr_time_now(), store.timeout);
+    if (v == MCP_BREAKER_PROBE && store.net_kind && store.clients) {
+        /* The try after an outage gets a new client. */
+        struct client *fresh = new_client(r->server);
+        if (fresh) {
+            if (store.net) {
                 store.net->retired = 1;
                 release_client(store.net);
-                store.net = fresh;
             }
+            store.net = fresh;
         }
     }
-    else if (store.breaker.in_flight &&
-             now - store.breaker.progress > store.timeout) {
-        store.breaker.open = 1;
-        store.breaker.retry_at = now + store.timeout;
+    if ((v == MCP_BREAKER_GO || v == MCP_BREAKER_PROBE) &&
+        (*client = store.net))
+        store.net->users++;
+    apr_thread_mutex_unlock(store.lock);
+    if (v == MCP_BREAKER_STALLED)
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, r->server,
                      "mcp_credentials: store unavailable: MCPCredentialsCache "
                      "%s has not answered for %" APR_TIME_T_FMT " s; "
                      "minting and granting answer 503 until it does",
                      store.spec, apr_time_sec(store.timeout));
-        rv = APR_EAGAIN;
-    }
-    if (rv == APR_SUCCESS) {
-        if (!store.breaker.in_flight++)
-            store.breaker.progress = now;
-        if ((*client = store.net))
-            store.net->users++;
-    }
-    apr_thread_mutex_unlock(store.breaker.lock);
-    if (rv != APR_SUCCESS)
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "MCPCredentialsCache %s is unavailable: not asked",
-                      store.spec);
-    return rv;
+    if (v == MCP_BREAKER_GO || v == MCP_BREAKER_PROBE)
+        return APR_SUCCESS;
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "MCPCredentialsCache %s is unavailable: not asked",
+                  store.spec);
+    return APR_EAGAIN;
 }
 
 /* After a call that enter() let through. */
 static apr_status_t leave(request_rec *r, struct client *client,
                           apr_status_t rv)
 {
-    apr_time_t now = apr_time_now();
+    mcp_breaker_change change;
 
-    if (!store.breaker.lock)
+    if (!store.lock)
         return rv;
-    apr_thread_mutex_lock(store.breaker.lock);
-    store.breaker.in_flight--;
-    store.breaker.progress = now;
+    apr_thread_mutex_lock(store.lock);
+    change = mcp_breaker_leave(&store.breaker, apr_time_now(), store.timeout,
+                               failed(rv));
     if (client) {
         client->users--;
         release_client(client);
     }
-    if (failed(rv)) {
-        if (!store.breaker.open)
-            ap_log_error(APLOG_MARK, APLOG_ERR, rv, r->server,
-                         "mcp_credentials: store unavailable: "
-                         "MCPCredentialsCache %s failed; minting and "
-                         "granting answer 503 until it answers again",
-                         store.spec);
-        store.breaker.open = 1;
-        store.breaker.retry_at = now + store.timeout;
-    }
-    else if (store.breaker.open) {
-        store.breaker.open = 0;
+    apr_thread_mutex_unlock(store.lock);
+    if (change == MCP_BREAKER_OPENED)
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, r->server,
+                     "mcp_credentials: store unavailable: "
+                     "MCPCredentialsCache %s failed; minting and "
+                     "granting answer 503 until it answers again",
+                     store.spec);
+    else if (change == MCP_BREAKER_CLOSED)
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, r->server,
                      "mcp_credentials: store available again: "
                      "MCPCredentialsCache %s answers",
                      store.spec);
-    }
-    apr_thread_mutex_unlock(store.breaker.lock);
     if (failed(rv))
         ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r,
                       "MCPCredentialsCache %s failed", store.spec);
