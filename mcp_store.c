@@ -18,8 +18,8 @@
  * one call tries the store again (with a new network client), and its
  * success, or that of a call that was waiting, closes the breaker.  So a
  * paused store holds at most the calls that reached it within one
- * timeout, and one try at a time.  One line is logged when the store fails and one
- * when it answers again.
+ * timeout, and one try at a time.  One line is logged when the store
+ * fails and one when it answers again.
  */
 
 #include "mcp_module.h"
@@ -57,8 +57,8 @@ struct client {
  * Process-wide, written in post_config (single-threaded, before any child
  * exists) and in child_init (before the child's threads start), only read
  * by request threads after that, except the breaker and the network client
- * in use, which the process's thread mutex guards.  The data lives in the provider or the network store,
- * shared between processes.
+ * in use, which the process's thread mutex guards.  The data lives in the
+ * provider or the network store, shared between processes.
  */
 static struct {
     const char *spec;       /* MCPCredentialsCache, for the log */
@@ -234,8 +234,7 @@ void mcp_store_child_init(apr_pool_t *pchild, server_rec *s)
             else
                 store.clients = NULL;
         }
-        store.net = store.clients && store.lock ? new_client(s)
-                                                        : NULL;
+        store.net = store.clients && store.lock ? new_client(s) : NULL;
         if (!store.net || !store.net->ns)
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                          "MCPCredentialsCache %s: no client in this process; "
