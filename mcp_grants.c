@@ -285,8 +285,13 @@ mcp_rotation mcp_grants_rotate(request_rec *r, const char *id,
         if (rv != APR_SUCCESS)
             goto failed;
         rv = get_record(r, cur, sizeof(cur), 1, value, &n);
-        if (rv == APR_SUCCESS)
+        if (rv == APR_SUCCESS) {
+            /* The grant's record was written once; in shmcb, whose
+             * subcaches push out their oldest records, each rotation
+             * would bring its end nearer.  Failing that only risks it. */
+            mcp_store_touch(r, key, sizeof(key), grant_exp + 1);
             return MCP_ROTATION_NEXT;
+        }
         if (rv == APR_NOTFOUND)     /* another request moved it */
             return MCP_ROTATION_REPEAT;
         goto failed;

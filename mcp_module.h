@@ -363,10 +363,17 @@ apr_status_t mcp_store_take(request_rec *r, const unsigned char *key,
                             unsigned int klen, unsigned char *val,
                             unsigned int *vlen);
 /* Counts one more event on a counter that lives until expiry_sec;
- * *count is the count with this one. */
+ * *count is the count with this one.  A local store does not write a
+ * count past cap again (each write of shmcb pushes out older records). */
 apr_status_t mcp_store_count(request_rec *r, const unsigned char *key,
                              unsigned int klen, apr_int64_t expiry_sec,
-                             apr_uint32_t *count);
+                             apr_uint32_t cap, apr_uint32_t *count);
+/* Keeps a record that lives long from being pushed out by newer ones: a
+ * local store writes it again as it is, if it is there (under its mutex,
+ * so nothing taken comes back); a network store evicts by use, not by
+ * age, and is not asked. */
+apr_status_t mcp_store_touch(request_rec *r, const unsigned char *key,
+                             unsigned int klen, apr_int64_t expiry_sec);
 /* Sets Retry-After on a refusal for a failed store. */
 void mcp_store_retry_after(request_rec *r);
 

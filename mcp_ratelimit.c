@@ -55,7 +55,7 @@ static int take(request_rec *r, const mcp_mint_rate *rate, const char *what,
     /* One second past the window's end: a store that counts whole seconds
      * to expiry never drops it early. */
     rv = mcp_store_count(r, key, sizeof(key), window + rate->period + 1,
-                         &count);
+                         (apr_uint32_t)rate->n + 1, &count);
     if (rv != APR_SUCCESS)
         return unavailable(r, rv, what, who, "cannot be counted");
     *wait = mcp_rate_wait(count, (apr_uint32_t)rate->n, window,

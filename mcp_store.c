@@ -466,7 +466,7 @@ apr_status_t mcp_store_take(request_rec *r, const unsigned char *key,
 
 apr_status_t mcp_store_count(request_rec *r, const unsigned char *key,
                              unsigned int klen, apr_int64_t expiry_sec,
-                             apr_uint32_t *count)
+                             apr_uint32_t cap, apr_uint32_t *count)
 {
     unsigned char rec[COUNT_LEN];
     unsigned int len = sizeof(rec);
@@ -488,7 +488,12 @@ apr_status_t mcp_store_count(request_rec *r, const unsigned char *key,
     if (rv == APR_SUCCESS)
         n = ((apr_uint32_t)rec[0] << 24) | ((apr_uint32_t)rec[1] << 16) |
             ((apr_uint32_t)rec[2] << 8) | rec[3];
-    if (rv == APR_SUCCESS || rv == APR_NOTFOUND) {
+    if (rv == APR_SUCCESS && n >= cap) {
+        /* Past the cap: counted, not written (a refused flood churns
+         * nothing out of shmcb). */
+        *count = n < 0xffffffffu ? n + 1 : n;
+    }
+    else if (rv == APR_SUCCESS || rv == APR_NOTFOUND) {
         if (n < 0xffffffffu)
             n++;
         rec[0] = (unsigned char)(n >> 24);
@@ -498,6 +503,27 @@ apr_status_t mcp_store_count(request_rec *r, const unsigned char *key,
         rv = socache_put(r, key, klen, expiry_sec, rec, sizeof(rec));
         *count = n;
     }
+    apr_global_mutex_unlock(store.mutex);
+    return leave(r, c, rv);
+}
+
+apr_status_t mcp_store_touch(request_rec *r, const unsigned char *key,
+                             unsigned int klen, apr_int64_t expiry_sec)
+{
+    unsigned char rec[64];
+    unsigned int len = sizeof(rec);
+    struct client *c;
+    apr_status_t rv;
+
+    if (store.net_kind)
+        return APR_SUCCESS;
+    if ((rv = enter(r, &c)) != APR_SUCCESS)
+        return rv;
+    if ((rv = lock()) != APR_SUCCESS)
+        return leave(r, c, rv);
+    rv = socache_get(r, key, klen, rec, &len);
+    if (rv == APR_SUCCESS)
+        rv = socache_put(r, key, klen, expiry_sec, rec, len);
     apr_global_mutex_unlock(store.mutex);
     return leave(r, c, rv);
 }

@@ -23,7 +23,7 @@ use URI::QueryParam ();
 use lib "$FindBin::Bin/lib";
 use MCPTest qw(config_test t_dir);
 
-plan tests => 63, need { 'memcached is installed (make deps)' => -x '/usr/bin/memcached' };
+plan tests => 66, need { 'memcached is installed (make deps)' => -x '/usr/bin/memcached' };
 
 my $t = t_dir();
 my $m = $ENV{MCP_MODDIR} || '/usr/lib/apache2/modules';
@@ -286,8 +286,30 @@ ok t_cmp($meta->{client_id_metadata_document_supported}, JSON::PP::true,
 # all of shmcb's subcaches (it picks one by a key's first byte).
 {
     my @codes = map { code_for($h) } 1 .. 250;
-    my $ok = grep { redeem($h, $_)->code == 200 } @codes;
+    my @tokens = map { my $res = redeem($h, $_);
+        $res->code == 200 ? $json->decode($res->decoded_content) : undef } @codes;
+    my $ok = grep { defined } @tokens;
     ok t_cmp($ok, 250, '250 codes approved in a row are all redeemed');
+
+    # shmcb keeps each subcache as a ring: every write pushes out its
+    # oldest records, live or not.  A flood of refused requests writes
+    # nothing, and a grant refreshed again and again stays in.
+    my $refused = grep { register($h, {redirect_uris => ['http://127.0.0.1/cb']})->code == 429 } 1 .. 1500;
+    ok t_cmp($refused, 1500, '1500 registrations over the limit are refused');
+    my $alive = grep { my $res = refresh($h, $codes[$_]->{client}, $tokens[$_]->{refresh_token});
+        $tokens[$_]->{refresh_token} = $json->decode($res->decoded_content)->{refresh_token}
+            if $res->code == 200;
+        $res->code == 200 } 0 .. 249;
+    ok t_cmp($alive, 250, 'after the flood, the 250 grants are alive');
+    my ($g0, $busy) = ($codes[0], $tokens[0]->{refresh_token});
+    my $rotated = 0;
+    for (1 .. 300) {
+        my $res = refresh($h, $g0->{client}, $busy);
+        last if $res->code != 200;
+        $busy = $json->decode($res->decoded_content)->{refresh_token};
+        $rotated++;
+    }
+    ok t_cmp($rotated, 300, 'one grant refreshed 300 times in a row lives on');
 }
 
 # --- mcp-token revoke --sub ends the user's grants.
