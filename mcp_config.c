@@ -704,9 +704,10 @@ const char *mcp_set_roles_allowed(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-/* N/PERIOD or off, counted for the directive's own place: locations that
- * inherit it share one counter, and one with a limit of its own counts
- * apart. */
+/* N/PERIOD or off, counted for the directive's own place, the section it
+ * stands in (not its file and line, which differ between the nodes of a
+ * farm): locations that inherit it share one counter, and one with a
+ * limit of its own counts apart. */
 static const char *parse_rate(cmd_parms *cmd, const char *arg,
                               mcp_mint_rate *out)
 {
@@ -738,8 +739,8 @@ static const char *parse_rate(cmd_parms *cmd, const char *arg,
                             cmd->cmd->name);
     out->n = (int)n;
     out->period = period;
-    out->scope = apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
-                              cmd->directive->line_num);
+    out->scope = apr_pstrcat(cmd->pool, cmd->cmd->name, " ",
+                             cmd->path ? cmd->path : "(server)", NULL);
     return NULL;
 }
 

@@ -250,6 +250,12 @@ static int redeem_code(request_rec *r, char **p, const char *digest,
         return refuse(r, HTTP_BAD_REQUEST, "invalid_target",
                       "resource differs from the authorization request's",
                       NULL);
+    /* The grant's records are written before its code is taken: of two
+     * redemptions of one code, on any node, the one that finds the code
+     * gone ends the grant after the other started it. */
+    if (client->refresh &&
+        mcp_grants_start(r, g->id, g->grant_exp) != MCP_RECORD_OK)
+        return store_failed(r);
     switch (mcp_grants_take(r, 'C', g->id)) {
     case MCP_RECORD_OK:
         break;
@@ -264,12 +270,8 @@ static int redeem_code(request_rec *r, char **p, const char *digest,
     if ((why = revoked(r, g)))
         return refuse(r, HTTP_BAD_REQUEST, "invalid_grant",
                       "the grant has been revoked", why);
-    if (client->refresh) {
-        if (mcp_grants_start(r, g->id, g->grant_exp) != MCP_RECORD_OK)
-            return store_failed(r);
-        if (!(refresh = refresh_token_of(r, g, 0)))
-            return HTTP_INTERNAL_SERVER_ERROR;
-    }
+    if (client->refresh && !(refresh = refresh_token_of(r, g, 0)))
+        return HTTP_INTERNAL_SERVER_ERROR;
     return send_tokens(r, g, p[P_CLIENT_ID], refresh);
 }
 

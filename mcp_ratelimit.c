@@ -27,6 +27,7 @@ static int unavailable(request_rec *r, apr_status_t rv, const char *what,
 static int take(request_rec *r, const mcp_mint_rate *rate, const char *what,
                 const char *who, apr_int64_t *wait)
 {
+    const mcp_server_conf *sconf = mcp_server_config(r->server);
     apr_int64_t now = apr_time_sec(apr_time_now());
     apr_int64_t window = mcp_rate_window(now, rate->period);
     unsigned char key[MCP_RATE_KEY_LEN];
@@ -39,11 +40,15 @@ static int take(request_rec *r, const mcp_mint_rate *rate, const char *what,
         return OK;
     if (window < 0)
         return unavailable(r, APR_EGENERAL, what, who, "has no window");
-    /* What the limit belongs to (server, the directive's place, its
+    /* What the limit belongs to (the server: its public URL, the same on
+     * every node of a farm, or its name; the directive's place; its
      * numbers), whom it counts and in which window: a digest, whatever
      * the lengths. */
-    parts[0] = r->server->server_hostname;
-    parts[1] = apr_psprintf(r->pool, "%u", (unsigned)r->server->port);
+    parts[0] = sconf->public_url ? sconf->public_url
+                                 : r->server->server_hostname;
+    parts[1] = sconf->public_url
+                   ? ""
+                   : apr_psprintf(r->pool, "%u", (unsigned)r->server->port);
     parts[2] = rate->scope;
     parts[3] = apr_psprintf(r->pool, "%d/%" APR_INT64_T_FMT, rate->n,
                             rate->period);
