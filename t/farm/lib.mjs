@@ -266,25 +266,42 @@ export function tokenSpec(base, params) {
 
 // --- streams of requests -------------------------------------------------------------
 
-// Runs each worker [name, fn] in a loop until stop(): fn() returns an
+// Runs each worker [name, fn, { overlap }] until stop(): fn() returns an
 // answer (or throws, recorded as { error }); every call is recorded with
 // the worker's name, its start and end (ms since the epoch) and whatever
-// fn added to the answer.  stop() resolves to the records.
+// fn added to the answer.  A worker calls fn again `pause` ms after its
+// call ended; with overlap N, it starts a call every `pause` ms as long as
+// fewer than N of its calls wait for their answer, so that calls stuck on
+// something do not stop new ones.  stop() resolves to the records once
+// every call has ended.
 export function stream(workers, { pause = 25 } = {}) {
     let stopped = false;
     const records = [];
-    const loops = workers.map(async ([name, fn]) => {
+    const call = async (name, fn) => {
+        const t0 = Date.now();
+        let answer;
+        try {
+            answer = await fn();
+        } catch (error) {
+            answer = { error };
+        }
+        records.push({ name, t0, t1: Date.now(), ...answer });
+    };
+    const loops = workers.map(async ([name, fn, { overlap = 1 } = {}]) => {
+        const pending = new Set();
         while (!stopped) {
-            const t0 = Date.now();
-            let answer;
-            try {
-                answer = await fn();
-            } catch (error) {
-                answer = { error };
+            if (pending.size >= overlap) {
+                await Promise.race(pending);
+                continue;
             }
-            records.push({ name, t0, t1: Date.now(), ...answer });
+            const p = call(name, fn);
+            pending.add(p);
+            p.then(() => pending.delete(p));
+            if (overlap === 1)
+                await p;
             await sleep(pause);
         }
+        await Promise.all(pending);
     });
     return {
         records,
