@@ -11,10 +11,13 @@
 # <!-- farm:balancer --> with only their addresses, ports and paths
 # replaced (and, for memcached, the documented MCPCredentialsCache line of
 # memcached in place of Redis's), so that the suite fails when the
-# documented configuration stops working.  run.sh adds what a Debian
-# installation would (ServerRoot, modules, logs, the MPM's sizes) and two
-# locations of its own for the tests (minting under a limit of 20 an hour,
-# and minting under a limit never reached).
+# documented configuration stops working.  Like the documented file, the
+# nodes' configuration is one file at one path, which both nodes include
+# (a rate limit's counter is known by the file and line of its directive);
+# it ends with two locations of the tests' own (minting under a limit of
+# 20 an hour, and minting under a limit never reached).  Each node's
+# httpd.conf adds what a Debian installation would (ServerRoot, modules,
+# logs, the MPM's sizes) and the address its Listen line takes.
 #
 # The tests (t/farm/*.test.mjs, node:test) run twice: with
 # `MCPCredentialsCache redis:...` (Debian's redis-server, nothing saved)
@@ -160,10 +163,18 @@ test_location() {
         "MCPCredentialsRolesFrom groupfile $shared/groups" "$1"
 }
 
-# node_conf STORE NAME PORT: the configuration of a node.
-node_conf() {
-    local store=$1 name=$2 port=$3 dir=$work/node$2 body
-    body=$(sed -e "s|^Listen 8080\$|Listen 127.0.0.1:$port|" \
+# farm_conf STORE: the file every node includes, at one path, as docs/farm.md
+# has it on every node: the documented block for STORE and the tests'
+# locations.  One file matters: a rate limit's counter belongs to the
+# directive that sets it, known by its file and line, so nodes share a
+# counter only when they read the same directive at the same place.  The
+# one line that differs, the node's Listen, takes its address from
+# ${FARM_NODE_LISTEN}, which each node's httpd.conf defines.
+farm_conf() {
+    local store=$1 body store_port=$port_redis
+    [ "$store" = redis ] || store_port=$port_memcache
+    # shellcheck disable=SC2016
+    body=$(sed -e 's|^Listen 8080$|Listen ${FARM_NODE_LISTEN}|' \
         -e "s|redis:10\\.0\\.0\\.5:6379|redis:127.0.0.1:$port_redis|" \
         -e "s|memcache:10\\.0\\.0\\.5:11211|memcache:127.0.0.1:$port_memcache|" \
         -e "s|https://mcp\\.example\\.com|$public|g" \
@@ -178,10 +189,33 @@ node_conf() {
         body=$(sed -e '/^MCPCredentialsCacheTimeout /d' <<<"$body")
     fi
     placeholders_left "docs/farm.md (node)" "$body"
-    grep -qx "MCPCredentialsCache $store:127.0.0.1:$( [ "$store" = redis ] && echo "$port_redis" || echo "$port_memcache")" <<<"$body" ||
+    grep -qx "MCPCredentialsCache $store:127.0.0.1:$store_port" <<<"$body" ||
         die "docs/farm.md (node): no MCPCredentialsCache line for $store"
-    grep -qx "Listen 127.0.0.1:$port" <<<"$body" || die "docs/farm.md (node): no 'Listen 8080'"
+    # shellcheck disable=SC2016
+    grep -qx 'Listen ${FARM_NODE_LISTEN}' <<<"$body" || die "docs/farm.md (node): no 'Listen 8080'"
+    cat <<EOF
+# Written by the farm suite for the store $store: what every node includes.
+# ---- docs/farm.md, farm:node, as written but for its addresses, ports
+# ---- and paths.
+$body
+# ---- end of docs/farm.md
 
+# Only for the tests: minting under a limit of 20 an hour (the limit
+# across the nodes), and minting under a limit never reached, whose
+# counter still lives in the store (the outage tests mint here).
+<Location /farm-rate>
+$(test_location 'MCPCredentialsMintRate 20/1h')
+</Location>
+<Location /farm-mint>
+$(test_location 'MCPCredentialsMintRate 1000000/1h')
+</Location>
+EOF
+}
+
+# node_conf STORE NAME PORT: the httpd.conf of a node: what a Debian
+# installation has, then the farm's file.
+node_conf() {
+    local store=$1 name=$2 port=$3 dir=$work/node$2
     harness_base_conf "$dir" "$MODULE"
     cat <<EOF
 # Written by the farm suite: node $name, store $store.
@@ -209,20 +243,8 @@ CustomLog "$dir/access_log" farm
 
 $(harness_docroot)
 
-# ---- docs/farm.md, farm:node, as written but for its addresses, ports
-# ---- and paths.
-$body
-# ---- end of docs/farm.md
-
-# Only for the tests: minting under a limit of 20 an hour (the limit
-# across the nodes), and minting under a limit never reached, whose
-# counter still lives in the store (the outage tests mint here).
-<Location /farm-rate>
-$(test_location 'MCPCredentialsMintRate 20/1h')
-</Location>
-<Location /farm-mint>
-$(test_location 'MCPCredentialsMintRate 1000000/1h')
-</Location>
+Define FARM_NODE_LISTEN 127.0.0.1:$port
+Include "$shared/mcp-node.conf"
 EOF
 }
 
@@ -318,6 +340,7 @@ passed=0
 failed=0
 for store in $STORES; do
     say "--- with $store"
+    farm_conf "$store" >"$shared/mcp-node.conf"
     for n in A B; do
         port=port_$(tr AB ab <<<"$n")
         node_conf "$store" "$n" "${!port}" >"$work/node$n/httpd.conf"
