@@ -55,7 +55,7 @@ EMBEDDED    := build/embedded.c
 MODULE      := .libs/mod_mcp_credentials.so
 TOOL        := build/mcp-token
 
-.PHONY: all help deps module tool unit interop apache-test e2e browser demo-test \
+.PHONY: all help deps module tool unit interop apache-test e2e farm browser demo-test \
         screenshots test load fuzz fuzz-regress fuzz-smoke sanitize valgrind bench demo \
         install clean man deb deb-test
 
@@ -121,6 +121,9 @@ apache-test: module ## run the Apache::Test suite (fails if fewer tests ran than
 e2e: all ## real MCP clients through httpd and the module (node, mcp-remote)
 	@./t/e2e/run.sh
 
+farm: all ## two nodes behind mod_proxy_balancer sharing Redis, then memcached (docs/farm.md as written): races, outages, a node lost
+	@./t/farm/run.sh
+
 load: all ## LOAD_SECONDS (60) of mixed load at concurrency 64, then a graceful key rotation under load
 	@./t/load/run.sh
 
@@ -137,7 +140,7 @@ screenshots: deps all ## refresh the README's screenshots (docs/*.png) from the 
 # SANITIZE=1, whose build is not what the package ships.
 test: deps ## install, build and run every test
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit interop apache-test e2e load fuzz-smoke browser demo-test
+	@$(MAKE) --no-print-directory unit interop apache-test e2e farm load fuzz-smoke browser demo-test
 	@$(if $(filter 1,$(SANITIZE)),:,$(MAKE) --no-print-directory deb-test)
 
 fuzz: ## run every libFuzzer target for FUZZ_SECONDS (ASan, UBSan)

@@ -16,21 +16,26 @@ import { need as needEnv, withTimeout } from '../lib/common.mjs';
 
 const need = (name) => needEnv(name, 't/e2e/run.sh');
 
-export const env = {
-    base: need('E2E_BASE'),
-    work: need('E2E_WORK'),
-    httpd: need('E2E_HTTPD'),
-    httpdConf: need('E2E_HTTPD_CONF'),
-    keysConf: need('E2E_KEYS_CONF'),
-    keys: need('E2E_KEYS'),
-    revoked: need('E2E_REVOKED'),
-    errorLog: need('E2E_ERROR_LOG'),
-    accessLog: need('E2E_ACCESS_LOG'),
-    tool: need('E2E_TOOL'),
-    python: need('E2E_PYTHON'),
-    mcpRemote: need('E2E_MCP_REMOTE'),
-    mcpRemoteDir: need('E2E_MCP_REMOTE_DIR'),
+// Each member is read when first used, so that another suite (t/farm)
+// can use these helpers with the part of the stage it has: the base URL
+// and the work directory.
+const VARIABLES = {
+    base: 'E2E_BASE',
+    work: 'E2E_WORK',
+    httpd: 'E2E_HTTPD',
+    httpdConf: 'E2E_HTTPD_CONF',
+    keysConf: 'E2E_KEYS_CONF',
+    keys: 'E2E_KEYS',
+    revoked: 'E2E_REVOKED',
+    errorLog: 'E2E_ERROR_LOG',
+    accessLog: 'E2E_ACCESS_LOG',
+    tool: 'E2E_TOOL',
+    python: 'E2E_PYTHON',
+    mcpRemote: 'E2E_MCP_REMOTE',
+    mcpRemoteDir: 'E2E_MCP_REMOTE_DIR',
 };
+export const env = Object.defineProperties({}, Object.fromEntries(Object.entries(VARIABLES).map(
+    ([member, name]) => [member, { enumerable: true, get: () => need(name) }])));
 
 export const PASSWORDS = { alice: 'alice-pw', bob: 'bob-pw', carol: 'carol-pw' };
 export const REALM = 'mcp';
@@ -39,9 +44,10 @@ export const ISSUER = 'activeviam';
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // One request on a connection of its own (no keep-alive: connections never
-// outlive a graceful restart), headers sent exactly as given.
-export function request(method, path, { headers = {}, body } = {}) {
-    const url = new URL(path, env.base);
+// outlive a graceful restart), headers sent exactly as given.  The path is
+// taken relative to `base` (the stage's httpd by default).
+export function request(method, path, { headers = {}, body, base = env.base } = {}) {
+    const url = new URL(path, base);
     return new Promise((resolve, reject) => {
         const req = http.request(
             url,

@@ -57,8 +57,9 @@ export const randomState = () => b64url(crypto.randomBytes(12));
 
 // --- registration ------------------------------------------------------------
 
-export function register(metadata, headers = {}) {
+export function register(metadata, headers = {}, { base } = {}) {
     return request('POST', ENDPOINT.register, {
+        base,
         headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
         body: typeof metadata === 'string' ? metadata : JSON.stringify(metadata),
     });
@@ -125,11 +126,11 @@ export function authorizeQuery({
     return q;
 }
 
-export function authorizeGet(query, { user = 'alice', headers = {} } = {}) {
+export function authorizeGet(query, { user = 'alice', headers = {}, base } = {}) {
     const h = { accept: 'text/html', ...headers };
     if (user)
         h.authorization = basic(user);
-    return request('GET', `${ENDPOINT.authorize}?${query}`, { headers: h });
+    return request('GET', `${ENDPOINT.authorize}?${query}`, { headers: h, base });
 }
 
 // The parameters of a redirect's query (an object of strings; repeated
@@ -282,8 +283,8 @@ export function formBody(form, decision, set = {}) {
 export const CONSENT_FIELDS = ['consent', 'csrf'];
 
 // GETs the authorization request as `user` and reads the consent page.
-export async function consentPage(query, { user = 'alice' } = {}) {
-    const res = await authorizeGet(query, { user });
+export async function consentPage(query, { user = 'alice', base } = {}) {
+    const res = await authorizeGet(query, { user, base });
     assert.equal(res.status, 200, `consent page: ${res.status} ${res.headers.location ?? ''} ${res.text.slice(0, 300)}`);
     const form = readForm(res.text);
     const consent = form.controls.find((c) => CONSENT_FIELDS.includes(c.name) && c.type === 'hidden');
@@ -297,12 +298,13 @@ export function sameOrigin() {
 }
 
 // POSTs the consent form as `user` with the button `decision`.
-export function submitConsent(page, { user = 'alice', decision = 'approve', set = {}, headers = sameOrigin(), body } = {}) {
+export function submitConsent(page, { user = 'alice', decision = 'approve', set = {}, headers = sameOrigin(), body, base } = {}) {
     const h = { 'content-type': 'application/x-www-form-urlencoded', ...headers };
     if (user)
         h.authorization = basic(user);
     const action = new URL(page.form.action || ENDPOINT.authorize, `${ISSUER}${ENDPOINT.authorize}`);
     return request('POST', action.pathname + action.search, {
+        base,
         headers: h,
         body: (body ?? formBody(page.form, decision, set)).toString(),
     });
@@ -330,18 +332,20 @@ export async function authorize({
 
 // --- the token endpoint ---------------------------------------------------------
 
-export function tokenRequest(params, headers = {}) {
+// `base`: another origin than the stage's httpd (a node of a farm).
+export function tokenRequest(params, headers = {}, { base } = {}) {
     const body = new URLSearchParams();
     for (const [k, v] of Object.entries(params))
         if (v !== undefined && v !== null)
             body.append(k, v);
     return request('POST', ENDPOINT.token, {
+        base,
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...headers },
         body: body.toString(),
     });
 }
 
-export function exchange(grant, overrides = {}) {
+export function exchange(grant, overrides = {}, { base } = {}) {
     return tokenRequest({
         grant_type: 'authorization_code',
         code: grant.code,
@@ -350,16 +354,18 @@ export function exchange(grant, overrides = {}) {
         client_id: grant.client,
         resource: grant.resource,
         ...overrides,
-    });
+    }, {}, { base });
 }
 
-export function refresh(refreshToken, client, overrides = {}) {
-    return tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: client, ...overrides });
+export function refresh(refreshToken, client, overrides = {}, { base } = {}) {
+    return tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: client, ...overrides },
+        {}, { base });
 }
 
-export function revoke(token, client, extra = {}) {
+export function revoke(token, client, extra = {}, { base } = {}) {
     const body = new URLSearchParams({ token, client_id: client, ...extra });
     return request('POST', ENDPOINT.revoke, {
+        base,
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: body.toString(),
     });

@@ -1,4 +1,4 @@
-# The shell suites' harness (e2e, load, browser, demo-test, bench): sourced
+# The shell suites' harness (e2e, farm, load, browser, demo-test, bench): sourced
 # after `SUITE=name`, the prefix of the suite's lines.  It sets the tools
 # from the environment the Makefile exports (every one can be overridden):
 #   HTTPD   $MCP_HTTPD, else $HTTPD, else /usr/sbin/apache2 (make sanitize
