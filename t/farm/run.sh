@@ -34,9 +34,7 @@
 # Environment: FARM_STORES ("redis memcache"), FARM_KEEP=1 (keep the work
 # directory under /tmp and print its path), FARM_TIMEOUT (seconds for the
 # tests of one store, 200), FARM_RACES (the races of 20-race, 30),
-# FARM_MODULE (the .so), FARM_OLD_MODULE=1 (drop the
-# MCPCredentialsCacheTimeout line, for a module that does not know it
-# yet), and those of t/harness/lib.sh (MCP_HTTPD or HTTPD, MCP_TOKEN,
+# FARM_MODULE (the .so), and those of t/harness/lib.sh (MCP_HTTPD or HTTPD, MCP_TOKEN,
 # MCP_MODDIR, NODE).  Both runs take about a minute and a half.
 set -euo pipefail
 
@@ -59,8 +57,7 @@ started=$(date +%s)
 need_cmd redis-server "apt-get install redis-server"
 need_cmd memcached "apt-get install memcached"
 need_cmd htpasswd "apt-get install apache2-utils"
-for m in mod_socache_redis mod_socache_memcache mod_proxy_balancer mod_lbmethod_byrequests \
-    mod_slotmem_shm mod_remoteip; do
+for m in mod_proxy_balancer mod_lbmethod_byrequests mod_slotmem_shm mod_remoteip; do
     need_file "$MODDIR/$m.so" "apt-get install apache2"
 done
 for s in $STORES; do
@@ -185,9 +182,6 @@ farm_conf() {
         body=$(sed -e 's|^MCPCredentialsCache redis:|# MCPCredentialsCache redis:|' \
             -e 's|^# MCPCredentialsCache memcache:|MCPCredentialsCache memcache:|' <<<"$body")
     fi
-    if [ "${FARM_OLD_MODULE:-0}" = 1 ]; then
-        body=$(sed -e '/^MCPCredentialsCacheTimeout /d' <<<"$body")
-    fi
     placeholders_left "docs/farm.md (node)" "$body"
     grep -qx "MCPCredentialsCache $store:127.0.0.1:$store_port" <<<"$body" ||
         die "docs/farm.md (node): no MCPCredentialsCache line for $store"
@@ -222,7 +216,6 @@ node_conf() {
 ServerRoot "$dir"
 Include "$dir/base.conf"
 LoadModule remoteip_module $MODDIR/mod_remoteip.so
-LoadModule socache_${store}_module $MODDIR/mod_socache_$store.so
 
 # Two children, never more and never replaced by the MPM on its own
 # (MaxRequestWorkers / ThreadsPerChild = 2): the outage tests count the
