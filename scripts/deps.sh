@@ -20,7 +20,7 @@ fi
 
 PACKAGES="apache2 apache2-dev apache2-utils libssl-dev libcjson-dev
 libapache2-mod-perl2 libcrypt-jwt-perl python3-jwt openssl curl make gcc
-perl wrk clang libclang-rt-14-dev valgrind memcached libapache2-mod-auth-openidc"
+perl wrk clang libclang-rt-14-dev valgrind memcached redis-server libapache2-mod-auth-openidc"
 [ -n "${MCP_EXTRA_PACKAGES:-}" ] && PACKAGES="$PACKAGES $MCP_EXTRA_PACKAGES"
 [ -f package-lock.json ] && PACKAGES="$PACKAGES nodejs npm chromium"
 npm=yes
