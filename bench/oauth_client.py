@@ -11,8 +11,10 @@
         browser sends them (GET then POST <base>/oauth/authorize, Basic
         sign-in), one "code verifier" line each.
     redeem --client FILE --codes FILE [--conc C] [--refresh-out FILE]
+           [--access-out FILE]
         redeems every code at <base>/oauth/token on C connections; with
-        --refresh-out, the refresh tokens the answers carry go there.
+        --refresh-out, the refresh tokens the answers carry go there, with
+        --access-out their access tokens (one a line).
     refresh --client FILE --chains FILE [--conc C] --seconds S
         C chains of refreshes for S seconds, each answer's refresh token
         used for the next request of its chain; FILE (one refresh token a
@@ -227,6 +229,7 @@ def cmd_redeem(args):
     with open(args.codes) as f:
         codes = [line.split() for line in f if line.strip()]
     refresh = [None] * len(codes)
+    access = [None] * len(codes)
     tally = Tally()
     path = args.path + "/oauth/token"
     conns = [Conn(args.base) for _ in range(args.conc)]
@@ -240,15 +243,18 @@ def cmd_redeem(args):
                 ("client_id", client_id)], tally)
             if answer:
                 refresh[k] = answer.get("refresh_token")
+                access[k] = answer.get("access_token")
 
     t0 = time.perf_counter()
     run_threads(min(args.conc, len(codes)), work)
     tally.close(time.perf_counter() - t0)
-    if args.refresh_out:
-        with open(args.refresh_out, "w") as f:
-            for token in refresh:
-                if token:
-                    f.write(token + "\n")
+    for path, tokens in ((args.refresh_out, refresh),
+                         (args.access_out, access)):
+        if path:
+            with open(path, "w") as f:
+                for token in tokens:
+                    if token:
+                        f.write(token + "\n")
 
 
 def cmd_refresh(args):
@@ -301,6 +307,7 @@ def main():
     p.add_argument("--codes", required=True)
     p.add_argument("--conc", type=int, default=8)
     p.add_argument("--refresh-out")
+    p.add_argument("--access-out")
     p = sub.add_parser("refresh")
     p.add_argument("--client", required=True)
     p.add_argument("--chains", required=True)

@@ -15,6 +15,12 @@
 #      httpd's CPU per answer against the CPU of one raw RS512 signature
 #      of the same key (bench/rsa_speed.c, 2 threads); the client
 #      (bench/oauth_client.py) prepares the codes outside the measure;
+#   6. the shared store: two httpds of one configuration (MCPOAuth On,
+#      RSA-3072, MCPCredentialsMintRate on but never refusing), one with
+#      MCPCredentialsCache shmcb, one with redis: on a redis-server of the
+#      run's own on loopback: httpd's CPU per answer of the JSON mint and of
+#      code redemption, Redis over shmcb (target <= 1.10), and the Redis
+#      commands that guarded requests cause (must be none);
 #   and, to tell the jwt/ unit's costs from httpd's, mcp_jwt_mint and
 #   mcp_jwt_verify alone (bench/jwt_speed.c) against the raw operations.
 #
@@ -42,7 +48,9 @@
 #   BENCH_STRICT=1    exit 1 when a target is missed (errors always exit 1)
 #   BENCH_RESULTS=F   where to write the table (default bench/results.md)
 #   BENCH_OAUTH_CODES=N  codes redeemed per round (default 1000; quick 300)
-#   BENCH_PORT=N      first of six loopback ports (default: free ones)
+#   BENCH_ONLY=store  part 6 alone (a minute): rewrites only its own section
+#                     of the results, at their end, and leaves the rest
+#   BENCH_PORT=N      first of eleven loopback ports (default: free ones)
 set -euo pipefail
 
 SUITE=bench harness_no_tally=1
@@ -50,6 +58,8 @@ SUITE=bench harness_no_tally=1
 . "$(dirname "$0")/../t/harness/lib.sh"
 BENCH_DIR=$ROOT/bench
 QUICK=${BENCH_QUICK:-0}
+ONLY=${BENCH_ONLY:-}
+case $ONLY in "" | store) ;; *) echo "bench: BENCH_ONLY takes 'store' only" >&2; exit 2 ;; esac
 RESULTS=${BENCH_RESULTS:-$BENCH_DIR/results.md}
 COMMAND="$( (env | grep -E '^BENCH_' || true) | sort | tr '\n' ' ')bench/run.sh${*:+ $*}"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -79,6 +89,9 @@ PAIR_ROUNDS=$(( SECS > 1 ? ROUNDS * 2 : ROUNDS ))
 MEM_CONC=4                # connections for the memory phase
 OAUTH_CONC=8              # connections redeeming codes; refresh chains
 OAUTH_MIN=0.85            # raw signature CPU / httpd CPU per answer
+STORE_MAX=1.10            # httpd CPU per answer with Redis / with shmcb
+STORE_RATE=1000000/1h     # a mint rate limit that counts and never refuses
+STORE_MINT_CONC=8         # connections minting in part 6
 MEM_LIMIT_KIB=1024
 BODY='{"expiresIn":"P7D"}'
 USER_NAME=bench
@@ -86,8 +99,8 @@ USER_PW=bench-pw
 
 die() { say "error: $*"; exit 1; }
 
-for tool in wrk ab htpasswd curl gcc "$HTTPD" "$PY"; do
-    command -v "$tool" >/dev/null || die "$tool is missing (apt-get install -y wrk apache2-utils apache2 curl gcc python3)"
+for tool in wrk ab htpasswd curl gcc redis-server redis-cli "$HTTPD" "$PY"; do
+    command -v "$tool" >/dev/null || die "$tool is missing (apt-get install -y wrk apache2-utils apache2 curl gcc python3 redis-server)"
 done
 
 # ---------------------------------------------------------------- build --
@@ -110,11 +123,25 @@ fi
 CONF=$WORK/httpd.conf
 
 stop_httpd() { harness_stop_httpd 15; }
+STORE_HTTPDS=""   # part 6's two httpds (their parents)
+REDIS_PID=""      # part 6's redis-server
+stop_store() {
+    local p
+    for p in $STORE_HTTPDS; do httpd_pid=$p; stop_httpd; done
+    STORE_HTTPDS=""
+    [ -z "$REDIS_PID" ] || harness_stop "$REDIS_PID" redis-server 5 || true
+    REDIS_PID=""
+}
 cleanup() {
-    local rc=$?
+    local rc=$? log
     trap - EXIT INT TERM
     stop_httpd
-    [ $rc -ne 0 ] && [ -f "$WORK/error_log" ] && tail -n 20 "$WORK/error_log" >&2
+    stop_store
+    if [ $rc -ne 0 ]; then
+        for log in "$WORK/error_log" "$WORK"/store-*/error_log; do
+            if [ -f "$log" ]; then tail -n 20 "$log" >&2; fi
+        done
+    fi
     harness_finish "$([ "${BENCH_KEEP:-0}" = 1 ] || [ $rc -ne 0 ] && echo 1)"
     exit $rc
 }
@@ -133,7 +160,7 @@ fi
 say "compiling bench/rsa_speed.c and bench/jwt_speed.c"
 timeout 60 gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$WORK/rsa_speed" \
     "$BENCH_DIR/rsa_speed.c" -lcrypto -lpthread || die "cannot build rsa_speed"
-if [ "$QUICK" != 1 ]; then
+if [ "$QUICK" != 1 ] && [ -z "$ONLY" ]; then
     timeout 120 gcc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -Wall -Wextra \
         -Werror -I"$ROOT/jwt" -I"$ROOT/lib" -o "$WORK/jwt_speed" "$BENCH_DIR/jwt_speed.c" "$ROOT"/jwt/*.c \
         "$ROOT/lib/file.c" "$ROOT/lib/message.c" -lcjson -lcrypto -lpthread || die "cannot build jwt_speed"
@@ -145,6 +172,7 @@ grep -q MCPBearerCache "$WORK/mod_mcp_credentials.so" && HAS_CACHE=1
 
 # ----------------------------------------------------------------- keys --
 KEY_BITS_NEEDED=$(printf '%s\n' 2048 3072 $BITS_LIST | sort -un | tr '\n' ' ')
+[ -z "$ONLY" ] || KEY_BITS_NEEDED=3072
 for bits in $KEY_BITS_NEEDED; do
     say "making an RSA-$bits key"
     timeout 120 "$TOOL" keygen --bits "$bits" "$WORK/key-$bits.pem" \
@@ -160,16 +188,21 @@ TOKEN=$(timeout 20 "$TOOL" mint --key "$WORK/key-3072.pem" \
 BEARER="Bearer $TOKEN"
 printf '%s' "$BODY" >"$WORK/body.json"
 
-mkdir -p "$WORK/htdocs/open" "$WORK/htdocs/guarded" "$WORK/htdocs/auth" "$WORK/logs"
+mkdir -p "$WORK/htdocs/open" "$WORK/htdocs/guarded" "$WORK/htdocs/mcp" "$WORK/htdocs/auth" "$WORK/logs"
 head -c 512 /dev/zero | tr '\0' 'x' >"$WORK/htdocs/open/small.txt"
 cp "$WORK/htdocs/open/small.txt" "$WORK/htdocs/guarded/small.txt"
+cp "$WORK/htdocs/open/small.txt" "$WORK/htdocs/mcp/small.txt"
 chmod -R a+rX "$WORK/htdocs"
 
 # ---------------------------------------------------------------- ports --
+# The last five: part 6's two httpds (each a port of its own and one for
+# its virtual host without the verified-token cache) and its redis-server.
 if [ -n "${BENCH_PORT:-}" ]; then
-    read -r P3072 P2048 P4096 PBACK PNOCACHE POAUTH < <(seq "$BENCH_PORT" $((BENCH_PORT + 5)) | tr '\n' ' ')
+    read -r P3072 P2048 P4096 PBACK PNOCACHE POAUTH PSHMCB PSHMCB_NC PREDIS_HTTPD PREDIS_HTTPD_NC PREDIS \
+        < <(seq "$BENCH_PORT" $((BENCH_PORT + 10)) | tr '\n' ' ')
 else
-    read -r P3072 P2048 P4096 PBACK PNOCACHE POAUTH < <(harness_free_ports 6)
+    read -r P3072 P2048 P4096 PBACK PNOCACHE POAUTH PSHMCB PSHMCB_NC PREDIS_HTTPD PREDIS_HTTPD_NC PREDIS \
+        < <(harness_free_ports 11)
 fi
 port_of() { case $1 in 2048) echo $P2048 ;; 3072) echo $P3072 ;; 4096) echo $P4096 ;; esac; }
 
@@ -284,17 +317,61 @@ $(harness_bearer_auth)
 </Location>
 CONF
 
+# The shared store (part 6): one configuration, written twice, but for the
+# store; each httpd under a ServerRoot of its own (its pid file, shmcb
+# segment and mutexes), both running side by side.
+REDIS_STORE=redis:127.0.0.1:$PREDIS
+store_conf() { # store_conf NAME PORT PORT-NO-CACHE CACHE-SPEC
+    local dir=$WORK/store-$1 base=http://127.0.0.1:$2 nocache="# (no MCPBearerCache in this build)"
+    [ "$HAS_CACHE" = 1 ] && nocache="MCPBearerCache off"
+    mkdir -p "$dir"
+    chmod 755 "$dir"
+    cat >"$dir/httpd.conf" <<CONF
+# Written by the $SUITE suite (part 6, the store: $4).
+ServerRoot "$dir"
+Include "$WORK/base.conf"
+Listen 127.0.0.1:$2
+Listen 127.0.0.1:$3
+DocumentRoot "$WORK/htdocs"
+
+$SERVER_CONF
+
+MCPCredentialsCache $4
+MCPCredentialsSigningKey "$WORK/key-3072.pem"
+MCPCredentialsPublicURL $base
+MCPOAuth On
+MCPOAuthSecretFile "$WORK/oauth-secret"
+
+<Location /mcp-credentials>
+$(harness_basic_auth bench)
+    SetHandler mcp-credentials
+    MCPCredentials On
+    MCPCredentialsMintRate $STORE_RATE
+    MCPCredentialsRolesFrom static ROLE_USER
+</Location>
+<Location /mcp>
+$(harness_bearer_auth)
+    MCPBearerResource $base/mcp
+</Location>
+<Location /guarded>
+$(harness_bearer_auth)
+</Location>
+# The same server without the verified-token cache: every guarded request
+# verifies its token.
+<VirtualHost 127.0.0.1:$3>
+    $nocache
+</VirtualHost>
+CONF
+}
+store_conf shmcb "$PSHMCB" "$PSHMCB_NC" shmcb
+store_conf redis "$PREDIS_HTTPD" "$PREDIS_HTTPD_NC" "$REDIS_STORE"
+
 start_httpd() {
     harness_start_httpd "$CONF"
     harness_wait_http httpd "http://127.0.0.1:$P3072/open/small.txt" any "$httpd_pid"
 }
 worker_pid() { ps --ppid "$httpd_pid" -o pid= | tr -d ' ' | head -n 1; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-
-harness_configtest "$CONF"
-harness_configtest "$CONF_OAUTH"
-say "starting httpd (ports $P3072 3072, $P2048 2048, $P4096 4096, $PBACK backend, $PNOCACHE no cache)"
-start_httpd
 
 # -------------------------------------------------------------- checks --
 # Every path answers as it should before anything is timed.
@@ -305,6 +382,13 @@ expect() {
     got=$(http_code "$@") || got="curl-failed"
     [ "$got" = "$want" ] || die "$what: HTTP $got, expected $want"
 }
+# (parts 1 to 5; part 6 checks its own servers)
+if [ -z "$ONLY" ]; then
+harness_configtest "$CONF"
+harness_configtest "$CONF_OAUTH"
+say "starting httpd (ports $P3072 3072, $P2048 2048, $P4096 4096, $PBACK backend, $PNOCACHE no cache)"
+start_httpd
+
 for bits in $KEY_BITS_NEEDED; do
     expect 200 "mint RSA-$bits" -X POST -H "Authorization: $BASIC" \
         -H 'Content-Type: application/json' --data-binary "$BODY" \
@@ -328,6 +412,7 @@ expect 200 "proxy open" "http://127.0.0.1:$P3072/proxy-open/small.txt"
 if [ "$HAS_CACHE" = 1 ]; then
     expect 200 "guarded without the cache" -H "Authorization: $BEARER" "http://127.0.0.1:$PNOCACHE/guarded/small.txt"
     expect 401 "guarded without the cache, no token" "http://127.0.0.1:$PNOCACHE/guarded/small.txt"
+fi
 fi
 
 # -------------------------------------------------------------- drivers --
@@ -364,24 +449,102 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "n/a" && b + 0 > 0) printf "%.
 WORKER=""
 worker_cpu_ns() { cat /proc/"$WORKER"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'; }
 
+# Part 6 watches its redis-server around every slice of the Redis side
+# (STORE_PROBE=1): its CPU, and the commands and bytes it received less
+# those of the probe's own INFO (STORE_PROBE_CMDS and STORE_PROBE_BYTES,
+# measured before the first slice).
+STORE_PROBE=0 STORE_PROBE_CMDS=0 STORE_PROBE_BYTES=0
+# store_probe -> "CPU_NS COMMANDS INPUT_BYTES NAME:CALLS,..." (all but
+# INFO's calls; "-" for none), or nothing when not watching.
+store_probe() {
+    [ "$STORE_PROBE" = 1 ] || return 0
+    local cpu info
+    cpu=$(cat /proc/"$REDIS_PID"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }')
+    info=$(timeout 10 redis-cli -h 127.0.0.1 -p "$PREDIS" INFO stats commandstats 2>/dev/null | tr -d '\r') || return 1
+    awk -F: -v cpu="$cpu" '
+        $1 == "total_commands_processed" { n = $2 }
+        $1 == "total_net_input_bytes" { b = $2 }
+        $1 ~ /^cmdstat_/ && $1 != "cmdstat_info" {
+            split($2, kv, /[=,]/); list = list (list == "" ? "" : ",") substr($1, 9) ":" kv[2]
+        }
+        END { if (n == "" || b == "") exit 1; printf "%s %s %s %s\n", cpu, n, b, list == "" ? "-" : list }' <<<"$info"
+}
+# store_note PROBE-BEFORE PROBE-AFTER REQUESTS -> the slice's store fields
+# (redis-server's CPU per request, commands, bytes, commands by name).
+store_note() {
+    [ -n "$1" ] && [ -n "$2" ] || return 0
+    awk -v a="$1" -v b="$2" -v req="$3" -v pc="$STORE_PROBE_CMDS" -v pb="$STORE_PROBE_BYTES" 'BEGIN {
+        split(a, x, " "); split(b, y, " ")
+        n = split(x[4], l, ","); for (i = 1; i <= n; i++) { split(l[i], kv, ":"); before[kv[1]] = kv[2] }
+        n = split(y[4], l, ","); list = ""
+        for (i = 1; i <= n; i++) {
+            split(l[i], kv, ":"); d = kv[2] - before[kv[1]]
+            if (kv[1] != "-" && d) list = list (list == "" ? "" : ",") kv[1] ":" d
+        }
+        printf " store_us_per_op=%s store_cmds=%d store_bytes=%d store_by_cmd=%s",
+            (req > 0 ? sprintf("%.2f", (y[1] - x[1]) / 1000 / req) : "n/a"),
+            y[2] - x[2] - pc, y[3] - x[3] - pb, list == "" ? "-" : list
+    }'
+}
+
 # ours_slice FIGURE ROUND THREADS CONNS URL METHOD AUTH: one wrk run.
 ours_slice() {
-    local fig=$1 round=$2 threads=$3 conns=$4 url=$5 method=$6 auth=$7 out line body="" ctype="" c0 c1 req
+    local fig=$1 round=$2 threads=$3 conns=$4 url=$5 method=$6 auth=$7 out line body="" ctype="" c0 c1 s0 s1 req
     if [ "$method" = POST ]; then body=$BODY; ctype=application/json; fi
     c0=$(worker_cpu_ns)
+    s0=$(store_probe) || { note_error "$fig: no answer from redis-cli"; s0=""; }
     out=$(BENCH_METHOD=$method BENCH_BODY=$body BENCH_CTYPE=$ctype BENCH_AUTH=$auth \
         timeout $((SECS + 30)) wrk -t"$threads" -c"$conns" -d"${SECS}s" --timeout 10s \
         -s "$WORK/bench.lua" "$url" 2>&1) || { note_error "$fig: wrk failed"; return 0; }
     c1=$(worker_cpu_ns)
+    s1=$(store_probe) || { note_error "$fig: no answer from redis-cli"; s1=""; }
     line=$(grep '^BENCH ' <<<"$out" || true)
     [ -n "$line" ] || { note_error "$fig: no result from wrk"; return 0; }
     if [ "$(field "$line" status_errors)" != 0 ] || [ "$(field "$line" socket_errors)" != 0 ]; then
         note_error "$fig: $(field "$line" status_errors) non-2xx answers, $(field "$line" socket_errors) socket errors"
     fi
     req=$(field "$line" requests)
-    printf '%s ours round=%s rps=%s p50_us=%s p99_us=%s requests=%s cpu_us_per_op=%s t=%s\n' \
+    printf '%s ours round=%s rps=%s p50_us=%s p99_us=%s requests=%s cpu_us_per_op=%s t=%s%s\n' \
         "$fig" "$round" "$(field "$line" rps)" "$(field "$line" p50_us)" "$(field "$line" p99_us)" \
-        "$req" "$(div "$(( (c1 - c0) / 1000 ))" "$req")" "$(date +%T)" >>"$WORK/slices"
+        "$req" "$(div "$(( (c1 - c0) / 1000 ))" "$req")" "$(date +%T)" \
+        "$(store_note "$s0" "$s1" "$req")" >>"$WORK/slices"
+}
+
+# oauth_client COMMAND...: bench/oauth_client.py against OAUTH_BASE.
+oauth_client() {
+    timeout "${OAUTH_TIMEOUT:-120}" "$PY" "$BENCH_DIR/oauth_client.py" --base "$OAUTH_BASE" \
+        --auth "$BASIC" "$@"
+}
+# oauth_slice FIGURE ROUND code|refresh: redeem OAUTH_CODES codes approved
+# just before (their preparation outside the measure: codes live 60 s), or
+# SECS seconds of refresh chains; httpd's CPU around it, the client's not.
+# The client registered at OAUTH_BASE is in the file OAUTH_CLIENT.
+OAUTH_CLIENT=$WORK/client_id
+oauth_slice() {
+    local fig=$1 round=$2 kind=$3 out c0 c1 s0 s1 req
+    if [ "$kind" = code ]; then
+        oauth_client codes --client "$OAUTH_CLIENT" --count "$OAUTH_CODES" --conc 4 \
+            --out "$WORK/codes" || { note_error "$fig: cannot prepare codes"; return 0; }
+        c0=$(worker_cpu_ns)
+        s0=$(store_probe) || { note_error "$fig: no answer from redis-cli"; s0=""; }
+        out=$(oauth_client redeem --client "$OAUTH_CLIENT" --codes "$WORK/codes" \
+            --conc "$OAUTH_CONC") || { note_error "$fig: the client failed"; return 0; }
+        c1=$(worker_cpu_ns)
+        s1=$(store_probe) || { note_error "$fig: no answer from redis-cli"; s1=""; }
+    else
+        c0=$(worker_cpu_ns)
+        s0=$(store_probe) || { note_error "$fig: no answer from redis-cli"; s0=""; }
+        out=$(oauth_client refresh --client "$OAUTH_CLIENT" --chains "$WORK/chains" \
+            --conc "$OAUTH_CONC" --seconds "$SECS") || { note_error "$fig: the client failed"; return 0; }
+        c1=$(worker_cpu_ns)
+        s1=$(store_probe) || { note_error "$fig: no answer from redis-cli"; s1=""; }
+    fi
+    [ "$(field "$out" errors)" = 0 ] || note_error "$fig: $(field "$out" errors) refusals"
+    req=$(field "$out" requests)
+    printf '%s ours round=%s rps=%s p50_us=%s p99_us=%s requests=%s cpu_us_per_op=%s t=%s%s\n' \
+        "$fig" "$round" "$(field "$out" rps)" "$(field "$out" p50_us)" "$(field "$out" p99_us)" \
+        "$req" "$(div "$(( (c1 - c0) / 1000 ))" "$req")" "$(date +%T)" \
+        "$(store_note "$s0" "$s1" "$req")" >>"$WORK/slices"
 }
 
 # raw_slice FIGURE ROUND BITS THREADS OP: one run of the raw loop.
@@ -480,6 +643,8 @@ verdict() {
     esac
 }
 
+# (parts 1 to 5; BENCH_ONLY=store runs part 6 alone)
+if [ -z "$ONLY" ]; then
 WORKER=$(worker_pid)
 [ -n "$WORKER" ] || die "no worker process"
 
@@ -622,10 +787,6 @@ harness_start_httpd "$CONF_OAUTH"
 harness_wait_http "httpd (MCPOAuth On)" "$OAUTH_BASE/.well-known/oauth-authorization-server" 200 "$httpd_pid"
 WORKER=$(worker_pid)
 [ -n "$WORKER" ] || die "no worker process (MCPOAuth On)"
-oauth_client() {
-    timeout "${OAUTH_TIMEOUT:-120}" "$PY" "$BENCH_DIR/oauth_client.py" --base "$OAUTH_BASE" \
-        --auth "$BASIC" "$@"
-}
 oauth_client register --out "$WORK/client_id" || die "cannot register a client"
 # Every step of the flow answers as it should before anything is timed.
 oauth_client codes --client "$WORK/client_id" --count 2 --conc 1 --out "$WORK/codes" ||
@@ -654,30 +815,6 @@ oauth_chains() {
     [ "$(field "$out" errors)" = 0 ] || die "refresh refused: $out"
 }
 
-# oauth_slice FIGURE ROUND code|refresh: redeem OAUTH_CODES codes approved
-# just before (their preparation outside the measure: codes live 60 s), or
-# SECS seconds of refresh chains; httpd's CPU around it, the client's not.
-oauth_slice() {
-    local fig=$1 round=$2 kind=$3 out c0 c1 req
-    if [ "$kind" = code ]; then
-        oauth_client codes --client "$WORK/client_id" --count "$OAUTH_CODES" --conc 4 \
-            --out "$WORK/codes" || { note_error "$fig: cannot prepare codes"; return 0; }
-        c0=$(worker_cpu_ns)
-        out=$(oauth_client redeem --client "$WORK/client_id" --codes "$WORK/codes" \
-            --conc "$OAUTH_CONC") || { note_error "$fig: the client failed"; return 0; }
-        c1=$(worker_cpu_ns)
-    else
-        c0=$(worker_cpu_ns)
-        out=$(oauth_client refresh --client "$WORK/client_id" --chains "$WORK/chains" \
-            --conc "$OAUTH_CONC" --seconds "$SECS") || { note_error "$fig: the client failed"; return 0; }
-        c1=$(worker_cpu_ns)
-    fi
-    [ "$(field "$out" errors)" = 0 ] || note_error "$fig: $(field "$out" errors) refusals"
-    req=$(field "$out" requests)
-    printf '%s ours round=%s rps=%s p50_us=%s p99_us=%s requests=%s cpu_us_per_op=%s t=%s\n' \
-        "$fig" "$round" "$(field "$out" rps)" "$(field "$out" p50_us)" "$(field "$out" p99_us)" \
-        "$req" "$(div "$(( (c1 - c0) / 1000 ))" "$req")" "$(date +%T)" >>"$WORK/slices"
-}
 for kind in code refresh; do
     [ "$kind" = code ] || oauth_chains
     measure "oauth-$kind" oauth_slice "oauth-$kind" @R@ "$kind" -- raw_slice "oauth-$kind" @R@ 3072 2 sign
@@ -691,6 +828,247 @@ for kind in code refresh; do
 done
 stop_httpd
 
+fi # parts 1 to 5
+
+# ------------------------------------------------------ 6. the shared store --
+# Two httpds of one configuration side by side, but for the store: shmcb, or
+# redis: on a redis-server of this run's own on loopback.  Each figure is
+# the median over the rounds (alternated, as above) of the ratio of httpd's
+# CPU per answer with Redis to the same with shmcb; redis-server's own CPU
+# and the commands it received are noted beside it.  Then guarded requests
+# on the Redis side, during which Redis must receive nothing.
+STORE_FROM=$(wc -l <"$WORK/errors")
+STORE_START=$(date -u '+%Y-%m-%d %H:%M UTC')
+STORE_LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+say "the shared store: $REDIS_STORE against shmcb (RSA-3072, MCPCredentialsMintRate $STORE_RATE)"
+mkdir -p "$WORK/redis"
+redis-server --port "$PREDIS" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK/redis" \
+    --daemonize no --loglevel warning >"$WORK/redis/out" 2>&1 &
+REDIS_PID=$!
+redis_ping() { [ "$(timeout 2 redis-cli -h 127.0.0.1 -p "$PREDIS" PING 2>/dev/null)" = PONG ]; }
+for _ in $(seq 100); do
+    redis_ping && break
+    kill -0 "$REDIS_PID" 2>/dev/null || { cat "$WORK/redis/out" >&2; die "redis-server exited"; }
+    sleep 0.1
+done
+redis_ping || die "redis-server did not answer on port $PREDIS within 10 s"
+REDIS_VERSION=$(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p')
+
+store_port() { case $1 in shmcb) echo "$PSHMCB" ;; redis) echo "$PREDIS_HTTPD" ;; esac; }
+store_port_nc() { case $1 in shmcb) echo "$PSHMCB_NC" ;; redis) echo "$PREDIS_HTTPD_NC" ;; esac; }
+STORE_WORKER_shmcb="" STORE_WORKER_redis=""
+store_worker() { case $1 in shmcb) echo "$STORE_WORKER_shmcb" ;; redis) echo "$STORE_WORKER_redis" ;; esac; }
+for side in shmcb redis; do
+    harness_configtest "$WORK/store-$side/httpd.conf"
+    harness_start_httpd "$WORK/store-$side/httpd.conf"
+    STORE_HTTPDS="$STORE_HTTPDS $httpd_pid"
+    harness_wait_http "httpd (store $side)" \
+        "http://127.0.0.1:$(store_port "$side")/.well-known/oauth-authorization-server" 200 "$httpd_pid"
+    w=$(worker_pid)
+    [ -n "$w" ] || die "no worker process (store $side)"
+    printf -v "STORE_WORKER_$side" '%s' "$w"
+done
+httpd_pid=""
+
+# Every path answers as it should on both before anything is timed.
+store_check() {
+    local side=$1 OAUTH_BASE OAUTH_CLIENT=$WORK/store-$1/client_id nc out access
+    OAUTH_BASE=http://127.0.0.1:$(store_port "$side")
+    nc=http://127.0.0.1:$(store_port_nc "$side")
+    oauth_client register --out "$OAUTH_CLIENT" || die "store $side: cannot register a client"
+    expect 200 "store $side: mint" -X POST -H "Authorization: $BASIC" \
+        -H 'Content-Type: application/json' --data-binary "$BODY" "$OAUTH_BASE/mcp-credentials/token"
+    grep -q '"token":"ey' "$WORK/last.body" || die "store $side: mint: no token in the answer"
+    oauth_client codes --client "$OAUTH_CLIENT" --count 2 --conc 1 --out "$WORK/codes" ||
+        die "store $side: cannot get a code approved"
+    out=$(oauth_client redeem --client "$OAUTH_CLIENT" --codes "$WORK/codes" --conc 1 \
+        --access-out "$WORK/store-$side/access") || die "store $side: cannot redeem a code"
+    [ "$(field "$out" errors)" = 0 ] && [ "$(wc -l <"$WORK/store-$side/access")" = 2 ] ||
+        die "store $side: code redemption refused: $out"
+    out=$(oauth_client redeem --client "$OAUTH_CLIENT" --codes "$WORK/codes" --conc 1 2>/dev/null) ||
+        die "store $side: cannot send a code again"
+    [ "$(field "$out" errors)" = 2 ] || die "store $side: a code was redeemed twice: $out"
+    access=$(head -n 1 "$WORK/store-$side/access")
+    expect 200 "store $side: guarded, access token" -H "Authorization: Bearer $access" "$OAUTH_BASE/mcp/small.txt"
+    expect 200 "store $side: guarded, access token, no cache" -H "Authorization: Bearer $access" "$nc/mcp/small.txt"
+    expect 200 "store $side: guarded, page token, no cache" -H "Authorization: $BEARER" "$nc/guarded/small.txt"
+    expect 401 "store $side: guarded without a token" "$OAUTH_BASE/mcp/small.txt"
+}
+store_check shmcb
+store_check redis
+[ -n "$(timeout 5 redis-cli -h 127.0.0.1 -p "$PREDIS" --scan --pattern 'mcp-cred:*' | head -n 1)" ] ||
+    die "the Redis side's checks left nothing in Redis: is it using its store?"
+
+# The probe's own cost, measured on an idle Redis: what one INFO adds.
+STORE_PROBE=1
+p1=$(store_probe) && p2=$(store_probe) && p3=$(store_probe) || die "redis-cli INFO failed"
+read -r _ n1 b1 l1 <<<"$p1"
+read -r _ n2 b2 _ <<<"$p2"
+read -r _ n3 b3 l3 <<<"$p3"
+STORE_PROBE_CMDS=$((n2 - n1)) STORE_PROBE_BYTES=$((b2 - b1))
+[ $((n3 - n2)) = "$STORE_PROBE_CMDS" ] && [ $((b3 - b2)) = "$STORE_PROBE_BYTES" ] && [ "$l1" = "$l3" ] ||
+    die "Redis was not idle between two probes ($p1 / $p2 / $p3)"
+STORE_PROBE=0
+
+# store_side SIDE FIGURE ROUND mint|code|get [URL AUTH]: one slice against
+# the httpd of that store (the Redis side watched by the probe).
+store_side() {
+    local side=$1 fig=$2 round=$3 kind=$4 OAUTH_BASE OAUTH_CLIENT=$WORK/store-$1/client_id WORKER STORE_PROBE=0
+    OAUTH_BASE=http://127.0.0.1:$(store_port "$side")
+    WORKER=$(store_worker "$side")
+    if [ "$side" = redis ]; then STORE_PROBE=1; fi
+    case $kind in
+    mint) ours_slice "$fig-$side" "$round" 1 "$STORE_MINT_CONC" "$OAUTH_BASE/mcp-credentials/token" POST "$BASIC" ;;
+    code) oauth_slice "$fig-$side" "$round" code ;;
+    get) ours_slice "$fig-$side" "$round" 2 "$PAIR_CONC" "$5" GET "$6" ;;
+    esac
+}
+say "store: POST /token, c=$STORE_MINT_CONC, Redis vs shmcb; $ROUNDS x ${SECS}s each"
+measure store-mint store_side redis store-mint @R@ mint -- store_side shmcb store-mint @R@ mint
+say "store: code redemption ($OAUTH_CODES codes a round, c=$OAUTH_CONC), Redis vs shmcb; $ROUNDS rounds"
+measure store-code store_side redis store-code @R@ code -- store_side shmcb store-code @R@ code
+say "store: guarded requests on the Redis side (MCPBearerCache on, off; an access token, a page token)"
+access=$(head -n 1 "$WORK/store-redis/access")
+SECS=$PAIR_SECS store_side redis store-guarded 1 get "http://127.0.0.1:$PREDIS_HTTPD/mcp/small.txt" "Bearer $access"
+SECS=$PAIR_SECS store_side redis store-guarded 2 get "http://127.0.0.1:$PREDIS_HTTPD_NC/mcp/small.txt" "Bearer $access"
+SECS=$PAIR_SECS store_side redis store-guarded 3 get "http://127.0.0.1:$PREDIS_HTTPD_NC/guarded/small.txt" "$BEARER"
+sed -i -E 's/^(store-[a-z]+)-(shmcb|redis) ours /\1 \2 /' "$WORK/slices"
+stop_store
+STORE_LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# store_summary FIGURE -> "redis_cpu shmcb_cpu ratio redis_rps shmcb_rps
+# redis_p50_ms shmcb_p50_ms redis_server_us commands_per_answer
+# BY:PER_ANSWER,... requests commands bytes unwatched": CPU per answer,
+# latency and redis-server's CPU: medians; ratio: the median of the rounds'
+# Redis CPU per answer over shmcb's; the Redis side's commands summed over
+# its slices; unwatched: its slices without the probe's figures.
+store_summary() {
+    awk -v fig="$1" '
+        function median(a, n,   i, j, t) {
+            for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+            return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
+        }
+        function val(k,   i, kv) { for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) return kv[2] } return "" }
+        $1 != fig { next }
+        $2 == "redis" {
+            r = val("round"); rc[r] = val("cpu_us_per_op"); rps_r += val("rps"); nr++
+            p50r[nr] = val("p50_us"); su[nr] = val("store_us_per_op")
+            req += val("requests"); cmds += val("store_cmds"); bytes += val("store_bytes")
+            if (val("store_cmds") == "" || val("store_bytes") == "") unwatched++
+            nl = split(val("store_by_cmd"), l, ",")
+            for (i = 1; i <= nl; i++) { split(l[i], kv, ":"); if (kv[1] != "-") by[toupper(kv[1])] += kv[2] }
+        }
+        $2 == "shmcb" { r = val("round"); sc[r] = val("cpu_us_per_op"); rps_s += val("rps"); ns++; p50s[ns] = val("p50_us") }
+        END {
+            for (r in rc) if (r in sc && sc[r] > 0) ratio[++nratio] = rc[r] / sc[r]
+            for (r in rc) rcs[++a] = rc[r]
+            for (r in sc) scs[++b] = sc[r]
+            list = ""
+            for (k in by) list = list (list == "" ? "" : ",") k ":" sprintf("%.2f", req ? by[k] / req : 0)
+            printf "%.1f %.1f %s %.1f %.1f %.1f %.1f %.1f %s %s %d %d %d %d\n",
+                a ? median(rcs, a) : 0, b ? median(scs, b) : 0,
+                nratio ? sprintf("%.2f", median(ratio, nratio)) : "n/a",
+                nr ? rps_r / nr : 0, ns ? rps_s / ns : 0,
+                nr ? median(p50r, nr) / 1000 : 0, ns ? median(p50s, ns) / 1000 : 0,
+                nr ? median(su, nr) : 0, req ? sprintf("%.2f", cmds / req) : "n/a",
+                list == "" ? "-" : list, req, cmds, bytes, unwatched + 0
+        }' "$WORK/slices"
+}
+STORE_ROWS="" STORE_PASS=0 STORE_MISS=0
+store_row() { STORE_ROWS="$STORE_ROWS| $1 | $2 | $3 | $4 | $5 | $6 |"$'\n'; }
+# store_met RATIO MAX -> PASS or **MISS** (counted)
+store_met() {
+    if awk -v r="$1" -v m="$2" 'BEGIN { exit !(r != "n/a" && r + 0 <= m) }'; then
+        STORE_PASS=$((STORE_PASS + 1)); met=PASS
+    else
+        STORE_MISS=$((STORE_MISS + 1)); met="**MISS**"
+    fi
+}
+by_names() { sed 's/:/ /g; s/,/, /g' <<<"$1"; }
+for fig in mint code; do
+    read -r rc sc ratio rr sr p50r p50s su cpo by _ _ _ unwatched < <(store_summary "store-$fig")
+    [ "$unwatched" = 0 ] || note_error "store-$fig: $unwatched slice(s) of the Redis side without the probe's figures"
+    if [ "$fig" = mint ]; then
+        what="JSON mint, \`POST <base>/token\`, c=$STORE_MINT_CONC (p50 $p50r ms Redis, $p50s ms shmcb)"
+    else
+        what="code redemption at \`<base>/oauth/token\` ($OAUTH_CODES codes a round), c=$OAUTH_CONC (p50 $p50r ms Redis, $p50s ms shmcb)"
+    fi
+    store_met "$ratio" "$STORE_MAX"
+    store_row "$what: httpd CPU per answer, RSA-3072" \
+        "$rc us ($rr/s); redis-server $su us; $cpo commands ($(by_names "$by"))" "$sc us ($sr/s)" \
+        "**$ratio**" "<= $STORE_MAX" "$met"
+    say "store-$fig: httpd CPU per answer, Redis / shmcb = $ratio (target <= $STORE_MAX): ${met//\*/}"
+done
+read -r _ _ _ _ _ _ _ _ _ by req cmds bytes unwatched < <(store_summary store-guarded)
+if [ "$unwatched" != 0 ] || [ "$req" = 0 ]; then
+    STORE_MISS=$((STORE_MISS + 1)); met="**FAIL**"
+    note_error "store-guarded: $unwatched slice(s) without the probe's figures, $req requests: nothing shown"
+elif [ "$cmds" = 0 ] && [ "$bytes" = 0 ]; then
+    STORE_PASS=$((STORE_PASS + 1)); met=PASS
+else
+    STORE_MISS=$((STORE_MISS + 1)); met="**FAIL**"
+    note_error "guarded requests touched the store: $cmds commands ($(by_names "$by")), $bytes bytes in $req requests"
+fi
+store_row "GET 512 B behind \`AuthType mcp-bearer\` on the Redis side, valid tokens (an access token at /mcp, MCPBearerCache on then off; a page token, cache off), c=$PAIR_CONC: what Redis received" \
+    "$cmds commands, $bytes bytes in $req requests" "-" "-" "0" "$met"
+say "store-guarded: $cmds Redis commands, $bytes bytes during $req guarded requests (must be 0): ${met//\*/}"
+
+STORE_MARK="<!-- part 6: BENCH_ONLY=store rewrites the results from this line to their end -->"
+store_section() {
+    local errs
+    errs=$(tail -n +"$((STORE_FROM + 1))" "$WORK/errors")
+    echo "$STORE_MARK"
+    echo "## The shared store: Redis against shmcb"
+    echo
+    echo "Made by \`$COMMAND\` on $STORE_START$([ "$QUICK" = 1 ] && echo ' (QUICK smoke: not a measurement)'):"
+    echo "$(nproc) CPU(s) shared with other work, load average $STORE_LOAD_START at the part's start and"
+    echo "$STORE_LOAD_END at its end; the rates move with the neighbours' load, the ratios of CPU per answer"
+    echo "much less. Module: $MODULE_DESC; Redis $REDIS_VERSION."
+    echo
+    echo "| figure | Redis | shmcb | ratio Redis/shmcb | target | met? |"
+    echo "|---|---|---|---|---|---|"
+    printf '%s' "$STORE_ROWS"
+    echo
+    echo "PASS: $STORE_PASS, MISS: $STORE_MISS.$([ -n "$errs" ] && echo ' ERRORS during the part (figures not valid):')"
+    [ -z "$errs" ] || printf '%s\n' "$errs" | sed 's/^/- /'
+    echo
+    echo "What it measures: what a farm's shared store costs httpd, against the local one. Two httpds"
+    echo "of one configuration run side by side (each one child, event MPM as above, \`MCPOAuth On\`, the"
+    echo "RSA-3072 key, \`MCPCredentialsMintRate $STORE_RATE\`: every mint and approval is counted in"
+    echo "the store, none refused); the one difference is \`MCPCredentialsCache shmcb\` against"
+    echo "\`MCPCredentialsCache redis:127.0.0.1:PORT\`, a redis-server of the run's own on loopback"
+    echo "(\`--save '' --appendonly no\`)."
+    echo
+    echo "- JSON mint: wrk -t1 -c$STORE_MINT_CONC, \`POST <base>/token\` with \`$BODY\`, ${SECS} s a round;"
+    echo "  each answer is one RS512 signature and one count in the store."
+    echo "- Code redemption: as in part 5, $OAUTH_CODES codes approved through the consent page before each"
+    echo "  round (not measured), then redeemed on $OAUTH_CONC connections; each answer takes the code's"
+    echo "  record, starts a grant and signs one access token."
+    echo "- ratio: the median over $ROUNDS round(s), alternated (AB BA AB), of httpd's worker CPU per"
+    echo "  answer with Redis over the same with shmcb (from /proc/PID/task/*/schedstat); below 1.10"
+    echo "  means the store's round trips add less than a tenth to a signature's cost. Both sides are"
+    echo "  httpd on the same cores, so the machine's load falls on both alike."
+    echo "- Beside it, not in the ratio: redis-server's own CPU per answer (on a farm, another"
+    echo "  machine's), and the commands Redis received per answer (INFO commandstats, less the probe's"
+    echo "  own INFO), by name: a mint's count is an INCR (a window's first also a SETEX). wrk counts"
+    echo "  the answers received within its slice: the requests still in flight at its end (up to"
+    echo "  c) add a little to the commands and the CPU per answer, on both sides alike."
+    echo "- Guarded: wrk -t2 -c$PAIR_CONC, ${PAIR_SECS} s each, a 512 B file behind \`AuthType mcp-bearer\`"
+    echo "  on the Redis side, with an access token from a redemption (\`MCPBearerResource\`) with the"
+    echo "  verified-token cache and without, then a page token without it. Redis's"
+    echo "  \`total_commands_processed\` and \`total_net_input_bytes\` are read before and after each, less"
+    echo "  what one probe adds ($STORE_PROBE_CMDS command, $STORE_PROBE_BYTES bytes, measured on the idle"
+    echo "  Redis first): any other command or byte is a guarded request touching the store, a bug."
+    echo
+    echo "<details><summary>Every slice of part 6</summary>"
+    echo
+    echo '```'
+    grep '^store-' "$WORK/slices" || true
+    echo '```'
+    echo "</details>"
+}
+store_section >"$WORK/store.md"
+
 # ------------------------------------------------------------- report --
 ERRORS=$(cat "$WORK/errors")
 MET=$(awk -F'|' '$7 ~ /^ yes/' <<<"$ROWS" | wc -l)
@@ -698,6 +1076,7 @@ MISSED=$(awk -F'|' '$7 ~ /^ \*\*no\*\*/' <<<"$ROWS" | wc -l)
 httpd_version=$("$HTTPD" -v | sed -n 's/^Server version: //p')
 cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+if [ -z "$ONLY" ]; then
 {
     echo "# Benchmark results"
     echo
@@ -753,14 +1132,31 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "<details><summary>Every slice</summary>"
     echo
     echo '```'
-    cat "$WORK/slices"
+    grep -v '^store-' "$WORK/slices" || true
     echo '```'
     echo "</details>"
+    echo
+    cat "$WORK/store.md"
 } >"$RESULTS.tmp"
+else
+    # Part 6 alone: the results as they were, up to its section, then its
+    # new section.
+    {
+        if [ -f "$RESULTS" ]; then
+            awk -v mark="$STORE_MARK" '$0 == mark { exit }
+                /^$/ { blank++; next } { while (blank) { print ""; blank-- } print }' "$RESULTS"
+        else
+            echo "# Benchmark results"
+        fi
+        echo
+        cat "$WORK/store.md"
+    } >"$RESULTS.tmp"
+fi
 mv "$RESULTS.tmp" "$RESULTS"
 echo
-sed -n '/^| figure/,/^Targets met/p' "$RESULTS"
+[ -n "$ONLY" ] || sed -n '/^| figure | ours/,/^Targets met/p' "$RESULTS"
+sed -n '/^| figure | Redis/,/^PASS: /p' "$RESULTS"
 say "written to ${RESULTS#"$ROOT"/}"
 [ -z "$ERRORS" ] || exit 1
-if [ "${BENCH_STRICT:-0}" = 1 ] && [ "$MISSED" -gt 0 ]; then exit 1; fi
+if [ "${BENCH_STRICT:-0}" = 1 ] && [ $((MISSED + STORE_MISS)) -gt 0 ]; then exit 1; fi
 exit 0
