@@ -112,6 +112,10 @@ async function workload({ overlap = 8 } = {}) {
 // works at both nodes again, one more second.  Returns the records and
 // the moments.
 async function outage(down, up, { pause = 40, overlap = 8, downMs = DOWN_MS } = {}) {
+    // After an outage before this one, a child that failed last less than
+    // MCPCredentialsCacheTimeout ago still answers 503 until it tries the
+    // store again: the setup waits that out.
+    await sleep((farm.cacheTimeout + 1) * 1000);
     const { workers, state } = await workload({ overlap });
     const pids = { A: nodePids('A'), B: nodePids('B') };
     const s = stream(workers, { pause });
