@@ -272,15 +272,18 @@ static int failed(apr_status_t rv)
 /* Before a call: APR_SUCCESS with the network client to use (NULL for a
  * socache), or APR_EAGAIN when the store is not to be asked now (logged
  * at info for the request). */
-static apr_status_t enter(request_rec *r, struct client **client)
+static apr_status_t enter(request_rec *r, struct client **client,
+                          apr_uint64_t *ticket)
 {
     mcp_breaker_verdict v;
 
     *client = NULL;
+    *ticket = 0;
     if (!store.lock)
         return store.net_kind ? APR_EGENERAL : APR_SUCCESS;
     apr_thread_mutex_lock(store.lock);
-    v = mcp_breaker_enter(&store.breaker, apr_time_now(), store.timeout);
+    v = mcp_breaker_enter(&store.breaker, apr_time_now(), store.timeout,
+                          ticket);
     if (v == MCP_BREAKER_PROBE && store.net_kind && store.clients) {
         /* The try after an outage gets a new client. */
         struct client *fresh = new_client(r->server);
@@ -312,7 +315,7 @@ static apr_status_t enter(request_rec *r, struct client **client)
 
 /* After a call that enter() let through. */
 static apr_status_t leave(request_rec *r, struct client *client,
-                          apr_status_t rv)
+                          apr_uint64_t ticket, apr_status_t rv)
 {
     mcp_breaker_change change;
 
@@ -320,7 +323,7 @@ static apr_status_t leave(request_rec *r, struct client *client,
         return rv;
     apr_thread_mutex_lock(store.lock);
     change = mcp_breaker_leave(&store.breaker, apr_time_now(), store.timeout,
-                               failed(rv));
+                               failed(rv), ticket);
     if (client) {
         client->users--;
         release_client(client);
@@ -398,19 +401,20 @@ apr_status_t mcp_store_get(request_rec *r, const unsigned char *key,
                            unsigned int *vlen)
 {
     struct client *c;
+    apr_uint64_t k;
     apr_status_t rv;
 
-    if ((rv = enter(r, &c)) != APR_SUCCESS)
+    if ((rv = enter(r, &c, &k)) != APR_SUCCESS)
         return rv;
     if (store.net_kind)
-        return leave(r, c, NET(c) ? mcp_netstore_get(NET(c), r->pool, key,
+        return leave(r, c, k, NET(c) ? mcp_netstore_get(NET(c), r->pool, key,
                                                      klen, val, vlen)
                                   : APR_EGENERAL);
     if ((rv = lock()) != APR_SUCCESS)
-        return leave(r, c, rv);
+        return leave(r, c, k, rv);
     rv = socache_get(r, key, klen, val, vlen);
     apr_global_mutex_unlock(store.mutex);
-    return leave(r, c, rv);
+    return leave(r, c, k, rv);
 }
 
 apr_status_t mcp_store_put(request_rec *r, const unsigned char *key,
@@ -418,19 +422,20 @@ apr_status_t mcp_store_put(request_rec *r, const unsigned char *key,
                            const unsigned char *val, unsigned int vlen)
 {
     struct client *c;
+    apr_uint64_t k;
     apr_status_t rv;
 
-    if ((rv = enter(r, &c)) != APR_SUCCESS)
+    if ((rv = enter(r, &c, &k)) != APR_SUCCESS)
         return rv;
     if (store.net_kind)
-        return leave(r, c, NET(c) ? mcp_netstore_put(NET(c), key, klen,
+        return leave(r, c, k, NET(c) ? mcp_netstore_put(NET(c), key, klen,
                                                      expiry_sec, val, vlen)
                                   : APR_EGENERAL);
     if ((rv = lock()) != APR_SUCCESS)
-        return leave(r, c, rv);
+        return leave(r, c, k, rv);
     rv = socache_put(r, key, klen, expiry_sec, val, vlen);
     apr_global_mutex_unlock(store.mutex);
-    return leave(r, c, rv);
+    return leave(r, c, k, rv);
 }
 
 apr_status_t mcp_store_take(request_rec *r, const unsigned char *key,
@@ -438,30 +443,31 @@ apr_status_t mcp_store_take(request_rec *r, const unsigned char *key,
                             unsigned int *vlen)
 {
     struct client *c;
+    apr_uint64_t k;
     apr_status_t rv;
 
-    if ((rv = enter(r, &c)) != APR_SUCCESS)
+    if ((rv = enter(r, &c, &k)) != APR_SUCCESS)
         return rv;
     if (store.net_kind) {
         /* The value first, then the delete, whose answer decides: of the
          * callers that read it, one removes it. */
         if (!NET(c))
-            return leave(r, c, APR_EGENERAL);
+            return leave(r, c, k, APR_EGENERAL);
         rv = mcp_netstore_get(NET(c), r->pool, key, klen, val, vlen);
         if (rv == APR_SUCCESS)
             rv = mcp_netstore_take(NET(c), key, klen);
-        return leave(r, c, rv);
+        return leave(r, c, k, rv);
     }
     /* Under the mutex: the provider's remove does not say whether the key
      * was there (dbm answers success either way). */
     if ((rv = lock()) != APR_SUCCESS)
-        return leave(r, c, rv);
+        return leave(r, c, k, rv);
     rv = socache_get(r, key, klen, val, vlen);
     if (rv == APR_SUCCESS)
         rv = store.provider->remove(store.instance, r->server, key, klen,
                                     r->pool);
     apr_global_mutex_unlock(store.mutex);
-    return leave(r, c, rv);
+    return leave(r, c, k, rv);
 }
 
 apr_status_t mcp_store_count(request_rec *r, const unsigned char *key,
@@ -471,17 +477,18 @@ apr_status_t mcp_store_count(request_rec *r, const unsigned char *key,
     unsigned char rec[COUNT_LEN];
     unsigned int len = sizeof(rec);
     struct client *c;
+    apr_uint64_t k;
     apr_uint32_t n = 0;
     apr_status_t rv;
 
-    if ((rv = enter(r, &c)) != APR_SUCCESS)
+    if ((rv = enter(r, &c, &k)) != APR_SUCCESS)
         return rv;
     if (store.net_kind)
-        return leave(r, c, NET(c) ? mcp_netstore_count(NET(c), key, klen,
+        return leave(r, c, k, NET(c) ? mcp_netstore_count(NET(c), key, klen,
                                                        expiry_sec, count)
                                   : APR_EGENERAL);
     if ((rv = lock()) != APR_SUCCESS)
-        return leave(r, c, rv);
+        return leave(r, c, k, rv);
     rv = socache_get(r, key, klen, rec, &len);
     if (rv == APR_SUCCESS && len != sizeof(rec))
         rv = APR_EGENERAL;  /* not a counter of this module */
@@ -504,7 +511,7 @@ apr_status_t mcp_store_count(request_rec *r, const unsigned char *key,
         *count = n;
     }
     apr_global_mutex_unlock(store.mutex);
-    return leave(r, c, rv);
+    return leave(r, c, k, rv);
 }
 
 apr_status_t mcp_store_touch(request_rec *r, const unsigned char *key,
@@ -513,17 +520,18 @@ apr_status_t mcp_store_touch(request_rec *r, const unsigned char *key,
     unsigned char rec[64];
     unsigned int len = sizeof(rec);
     struct client *c;
+    apr_uint64_t k;
     apr_status_t rv;
 
     if (store.net_kind)
         return APR_SUCCESS;
-    if ((rv = enter(r, &c)) != APR_SUCCESS)
+    if ((rv = enter(r, &c, &k)) != APR_SUCCESS)
         return rv;
     if ((rv = lock()) != APR_SUCCESS)
-        return leave(r, c, rv);
+        return leave(r, c, k, rv);
     rv = socache_get(r, key, klen, rec, &len);
     if (rv == APR_SUCCESS)
         rv = socache_put(r, key, klen, expiry_sec, rec, len);
     apr_global_mutex_unlock(store.mutex);
-    return leave(r, c, rv);
+    return leave(r, c, k, rv);
 }

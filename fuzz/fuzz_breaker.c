@@ -7,8 +7,10 @@
  *     with no call in flight; REFUSE only when open;
  *   - STALLED only when a call has been in flight longer than the timeout,
  *     and it leaves the breaker open;
- *   - a failure leaves it open, a success closed; OPENED and CLOSED only
- *     when the state changed.
+ *   - a call of the current epoch: a failure leaves it open, a success
+ *     closed; OPENED and CLOSED only when the state changed; a call that
+ *     began before the last close changes nothing but the count;
+ *   - tickets are the epoch at the call's start.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,7 +21,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    mcp_breaker b = {0, 0, 0, 0};
+    mcp_breaker b = {0, 0, 0, 0, 0};
+    uint64_t tickets[256];
+    size_t n_tickets = 0;
     int64_t now = 0;
     size_t i;
 
@@ -29,7 +33,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         switch (data[i] & 3) {
         case 0:
         case 1: {
-            mcp_breaker_verdict v = mcp_breaker_enter(&b, now, TIMEOUT);
+            uint64_t ticket = UINT64_MAX;
+            mcp_breaker_verdict v;
+            if (n_tickets == sizeof(tickets) / sizeof(tickets[0]))
+                break; /* the harness holds no more calls */
+            v = mcp_breaker_enter(&b, now, TIMEOUT, &ticket);
+            if ((v == MCP_BREAKER_GO || v == MCP_BREAKER_PROBE) &&
+                ticket != b.epoch)
+                abort();
+            if (v == MCP_BREAKER_GO || v == MCP_BREAKER_PROBE)
+                tickets[n_tickets++] = ticket;
             if (v == MCP_BREAKER_GO &&
                 (before.open || b.in_flight != before.in_flight + 1))
                 abort();
@@ -48,15 +61,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         default: {
-            int failed = (data[i] & 3) == 3;
+            int failed = (data[i] & 3) == 3, current;
             mcp_breaker_change c;
-            if (!b.in_flight)
+            uint64_t ticket;
+            if (!n_tickets)
                 break;
-            c = mcp_breaker_leave(&b, now, TIMEOUT, failed);
-            if (b.in_flight != before.in_flight - 1 || b.open != failed)
+            /* Calls end in any order: the byte picks which. */
+            {
+                size_t k = (size_t)(data[i] >> 2) % n_tickets;
+                ticket = tickets[k];
+                tickets[k] = tickets[--n_tickets];
+            }
+            current = ticket == b.epoch;
+            c = mcp_breaker_leave(&b, now, TIMEOUT, failed, ticket);
+            if (b.in_flight != before.in_flight - 1)
                 abort();
-            if ((c == MCP_BREAKER_OPENED) != (failed && !before.open) ||
-                (c == MCP_BREAKER_CLOSED) != (!failed && before.open))
+            if (!current &&
+                (c != MCP_BREAKER_SAME || b.open != before.open ||
+                 b.epoch != before.epoch))
+                abort();
+            if (current && b.open != failed)
+                abort();
+            if (current &&
+                ((c == MCP_BREAKER_OPENED) != (failed && !before.open) ||
+                 (c == MCP_BREAKER_CLOSED) != (!failed && before.open)))
                 abort();
         }
         }

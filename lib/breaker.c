@@ -4,7 +4,7 @@
 #include "breaker.h"
 
 mcp_breaker_verdict mcp_breaker_enter(mcp_breaker *b, int64_t now,
-                                      int64_t timeout)
+                                      int64_t timeout, uint64_t *ticket)
 {
     mcp_breaker_verdict v;
 
@@ -29,15 +29,22 @@ mcp_breaker_verdict mcp_breaker_enter(mcp_breaker *b, int64_t now,
     }
     if (b->in_flight++ == 0)
         b->progress = now;
+    *ticket = b->epoch;
     return v;
 }
 
 mcp_breaker_change mcp_breaker_leave(mcp_breaker *b, int64_t now,
-                                     int64_t timeout, int failed)
+                                     int64_t timeout, int failed,
+                                     uint64_t ticket)
 {
     if (b->in_flight > 0)
         b->in_flight--;
     b->progress = now;
+    if (ticket != b->epoch) {
+        /* Sent before the store came back (a read that timed out on a
+         * connection of the outage): it says nothing of the store now. */
+        return MCP_BREAKER_SAME;
+    }
     if (failed) {
         int was_open = b->open;
         b->open = 1;
@@ -46,6 +53,7 @@ mcp_breaker_change mcp_breaker_leave(mcp_breaker *b, int64_t now,
     }
     if (b->open) {
         b->open = 0;
+        b->epoch++;
         return MCP_BREAKER_CLOSED;
     }
     return MCP_BREAKER_SAME;

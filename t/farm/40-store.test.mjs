@@ -16,8 +16,8 @@
 //
 // memcached paused is the one exception to the bounded wait: APR-util's
 // memcache client sets no read timeout, so the requests that reach a
-// paused memcached within the first MCPCredentialsCacheTimeout wait until
-// it resumes; every request after that is answered 503 at once.  The load
+// paused memcached within a child's first MCPCredentialsCacheTimeout wait
+// until it resumes; every request after that is answered 503 at once.  The load
 // is lighter there (every 200 ms), as a real site's would have to be for
 // its workers to outlast the first timeout.
 
@@ -268,9 +268,12 @@ test(`${STORE} paused (SIGSTOP) under load, then continued (SIGCONT): 503 with R
     // later ones meet the open breaker; the pause lasts long enough for
     // the later ones to be many.
     const memcache = STORE === 'memcache';
-    const heldMs = memcache ? (farm.cacheTimeout + 1) * 1000 : 0;
+    // Each child's first timeout starts with its own first call after the
+    // pause, which may come a while after the signal: twice the timeout,
+    // and a second.
+    const heldMs = memcache ? (2 * farm.cacheTimeout + 1) * 1000 : 0;
     const o = await outage(async () => signalStore('SIGSTOP'), async () => signalStore('SIGCONT'),
-        memcache ? { pause: 200, overlap: 64, downMs: DOWN_MS + 2000 } : {});
+        memcache ? { pause: 200, overlap: 64, downMs: heldMs + 4000 } : {});
     outages.paused = o;
     await assertOutage(t, o, { forgotten: false, heldMs });
     if (memcache) {
