@@ -754,6 +754,17 @@ const char *mcp_set_mint_rate(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* The store's directives: one store serves every server. */
+static const char *main_server_only(cmd_parms *cmd)
+{
+    return cmd->server->is_virtual
+               ? apr_psprintf(cmd->pool,
+                              "%s: one cache serves every server: set it in "
+                              "the main server",
+                              cmd->cmd->name)
+               : NULL;
+}
+
 const char *mcp_set_cache(cmd_parms *cmd, void *dc, const char *arg,
                           const char *scope)
 {
@@ -764,11 +775,8 @@ const char *mcp_set_cache(cmd_parms *cmd, void *dc, const char *arg,
     const char *err;
     (void)dc;
 
-    if (cmd->server->is_virtual)
-        return apr_psprintf(cmd->pool,
-                            "%s: one cache serves every server: set it in "
-                            "the main server",
-                            cmd->cmd->name);
+    if ((err = main_server_only(cmd)))
+        return err;
     if (scope && strcasecmp(scope, "public"))
         return apr_psprintf(cmd->pool,
                             "%s: '%s' is not 'public' (the only word that "
@@ -788,7 +796,6 @@ const char *mcp_set_cache(cmd_parms *cmd, void *dc, const char *arg,
                             err);
     conf->cache = arg;
     conf->cache_set = 1;
-    conf->cache_public = scope != NULL;
     return NULL;
 }
 
@@ -796,13 +803,11 @@ const char *mcp_set_cache_timeout(cmd_parms *cmd, void *dc, const char *arg)
 {
     mcp_server_conf *conf = mcp_server_config(cmd->server);
     apr_interval_time_t t;
+    const char *err;
     (void)dc;
 
-    if (cmd->server->is_virtual)
-        return apr_psprintf(cmd->pool,
-                            "%s: one cache serves every server: set it in "
-                            "the main server",
-                            cmd->cmd->name);
+    if ((err = main_server_only(cmd)))
+        return err;
     if (ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS ||
         t < apr_time_from_sec(1) || t > apr_time_from_sec(60) ||
         t % APR_USEC_PER_SEC)

@@ -132,7 +132,6 @@ typedef struct {
     int bearer_cache_size_set;
     const char *cache;                  /* socache spec, "none"; main only */
     int cache_set;
-    int cache_public;                   /* 'public': any address; main only */
     apr_interval_time_t cache_timeout;  /* MCPCredentialsCacheTimeout */
     const mcp_revoked_spec *revoked;    /* NULL: no revocation list */
     int revoked_set;

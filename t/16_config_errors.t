@@ -96,6 +96,8 @@ my @bad = (
         qr/MCPCredentialsCache/, qr/'open' is not 'public'/],
     ['public after a local store', "$KEY\nMCPCredentialsCache shmcb public\n" . loc(),
         qr/MCPCredentialsCache/, qr/redis: and memcache:/],
+    ['the store timeout in a virtual host', "$KEY\n<VirtualHost 127.0.0.1:1>\nMCPCredentialsCacheTimeout 5\n</VirtualHost>\n" . loc(),
+        qr/MCPCredentialsCacheTimeout/, qr/set it in the main server/],
     (map { ["MCPCredentialsCacheTimeout $_", "$KEY\nMCPCredentialsCacheTimeout $_\n" . loc(),
         qr/MCPCredentialsCacheTimeout/, qr/whole number of seconds from 1 to 60/] }
         qw(0 61 500ms abc)),
