@@ -21,6 +21,13 @@
 #      run's own on loopback: httpd's CPU per answer of the JSON mint and of
 #      code redemption, Redis over shmcb (target <= 1.10), and the Redis
 #      commands that guarded requests cause (must be none);
+#   7. instruction counts (bench/icount.sh, a few minutes): httpd -X under
+#      callgrind, instructions per mint, form post, guarded request (cache
+#      off and on) and page, each beside the raw operation it is bounded
+#      by, counted the same way; the functions the overhead goes to; the
+#      audit line's cost; the page's static twin's system calls.  These
+#      figures do not move with the machine's load, unlike the rates and
+#      CPU times of parts 1 to 6;
 #   and, to tell the jwt/ unit's costs from httpd's, mcp_jwt_mint and
 #   mcp_jwt_verify alone (bench/jwt_speed.c) against the raw operations.
 #
@@ -49,7 +56,9 @@
 #   BENCH_RESULTS=F   where to write the table (default bench/results.md)
 #   BENCH_OAUTH_CODES=N  codes redeemed per round (default 1000; quick 300)
 #   BENCH_ONLY=store  part 6 alone (a minute): rewrites only its own section
-#                     of the results, at their end, and leaves the rest
+#                     of the results and leaves the rest
+#   BENCH_ONLY=icount part 7 alone (a few minutes), the same way; BENCH_QUICK
+#                     runs leave part 7 out unless it is asked for alone
 #   BENCH_PORT=N      first of eleven loopback ports (default: free ones)
 set -euo pipefail
 
@@ -59,7 +68,7 @@ SUITE=bench harness_no_tally=1
 BENCH_DIR=$ROOT/bench
 QUICK=${BENCH_QUICK:-0}
 ONLY=${BENCH_ONLY:-}
-case $ONLY in "" | store) ;; *) echo "bench: BENCH_ONLY takes 'store' only" >&2; exit 2 ;; esac
+case $ONLY in "" | store | icount) ;; *) echo "bench: BENCH_ONLY takes 'store' or 'icount'" >&2; exit 2 ;; esac
 RESULTS=${BENCH_RESULTS:-$BENCH_DIR/results.md}
 COMMAND="$( (env | grep -E '^BENCH_' || true) | sort | tr '\n' ' ')bench/run.sh${*:+ $*}"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -99,8 +108,13 @@ USER_PW=bench-pw
 
 die() { say "error: $*"; exit 1; }
 
-for tool in wrk ab htpasswd curl gcc redis-server redis-cli "$HTTPD" "$PY"; do
-    command -v "$tool" >/dev/null || die "$tool is missing (apt-get install -y wrk apache2-utils apache2 curl gcc python3 redis-server)"
+case $ONLY in
+icount) TOOLS="ab htpasswd curl gcc valgrind strace" ;;
+*) TOOLS="wrk ab htpasswd curl gcc redis-server redis-cli" ;;
+esac
+[ -n "$ONLY" ] || [ "$QUICK" = 1 ] || TOOLS="$TOOLS valgrind strace"
+for tool in $TOOLS "$HTTPD" "$PY"; do
+    command -v "$tool" >/dev/null || die "$tool is missing (apt-get install -y wrk apache2-utils apache2 curl gcc python3 redis-server valgrind strace)"
 done
 
 # ---------------------------------------------------------------- build --
@@ -172,7 +186,7 @@ grep -q MCPBearerCache "$WORK/mod_mcp_credentials.so" && HAS_CACHE=1
 
 # ----------------------------------------------------------------- keys --
 KEY_BITS_NEEDED=$(printf '%s\n' 2048 3072 $BITS_LIST | sort -un | tr '\n' ' ')
-[ -z "$ONLY" ] || KEY_BITS_NEEDED=3072
+case $ONLY in store) KEY_BITS_NEEDED=3072 ;; icount) KEY_BITS_NEEDED="2048 3072" ;; esac
 for bits in $KEY_BITS_NEEDED; do
     say "making an RSA-$bits key"
     timeout 120 "$TOOL" keygen --bits "$bits" "$WORK/key-$bits.pem" \
@@ -837,6 +851,12 @@ fi # parts 1 to 5
 # CPU per answer with Redis to the same with shmcb; redis-server's own CPU
 # and the commands it received are noted beside it.  Then guarded requests
 # on the Redis side, during which Redis must receive nothing.
+# The results' sections of parts 6 and 7 begin with a mark of their own:
+# BENCH_ONLY=store or icount rewrites one of them and leaves the rest.
+STORE_MARK="<!-- part 6: BENCH_ONLY=store rewrites the results from this line to the next part's mark -->"
+ICOUNT_MARK="<!-- part 7: BENCH_ONLY=icount rewrites the results from this line to the next part's mark -->"
+STORE_PASS=0 STORE_MISS=0
+if [ "$ONLY" != icount ]; then
 STORE_FROM=$(wc -l <"$WORK/errors")
 STORE_START=$(date -u '+%Y-%m-%d %H:%M UTC')
 STORE_LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -1013,7 +1033,6 @@ store_row "GET 512 B behind \`AuthType mcp-bearer\` on the Redis side, valid tok
     "$cmds commands, $bytes bytes in $req requests" "-" "-" "0" "$met"
 say "store-guarded: $cmds Redis commands, $bytes bytes during $req guarded requests (must be 0): ${met//\*/}"
 
-STORE_MARK="<!-- part 6: BENCH_ONLY=store rewrites the results from this line to their end -->"
 store_section() {
     local errs
     errs=$(tail -n +"$((STORE_FROM + 1))" "$WORK/errors")
@@ -1068,6 +1087,22 @@ store_section() {
     echo "</details>"
 }
 store_section >"$WORK/store.md"
+fi # part 6
+
+# -------------------------------------------------- 7. instruction counts --
+# bench/icount.sh, with this run's module and keys: its section of the
+# results in $WORK/icount.md.
+if [ -z "$ONLY" ] && [ "$QUICK" = 1 ]; then
+    say "instruction counts (part 7): not in a QUICK run (BENCH_ONLY=icount runs them)"
+    : >"$WORK/icount.md"
+elif [ "$ONLY" != store ]; then
+    say "instruction counts under callgrind (part 7, bench/icount.sh)"
+    ICOUNT_FROM=$(wc -l <"$WORK/errors")
+    MCP_MODULE=$WORK/mod_mcp_credentials.so ICOUNT_NO_BUILD=1 ICOUNT_KEYS=$WORK \
+        ICOUNT_OUT=$WORK/icount.md ICOUNT_MARK=$ICOUNT_MARK ICOUNT_COMMAND=$COMMAND \
+        timeout 1800 "$BENCH_DIR/icount.sh" >&2 || note_error "instruction counts: bench/icount.sh failed"
+    [ -s "$WORK/icount.md" ] || { note_error "instruction counts: no section written"; echo "$ICOUNT_MARK" >"$WORK/icount.md"; }
+fi
 
 # ------------------------------------------------------------- report --
 ERRORS=$(cat "$WORK/errors")
@@ -1081,6 +1116,9 @@ if [ -z "$ONLY" ]; then
     echo "# Benchmark results"
     echo
     echo "Made by \`$COMMAND\` on $(date -u '+%Y-%m-%d %H:%M UTC')$([ "$QUICK" = 1 ] && echo ' (QUICK smoke: not a measurement)')."
+    echo
+    echo "Parts 1 to 6 measure time: rates and CPU time per operation, which move with the machine's"
+    echo "load. Part 7, at the end, counts instructions, which do not$([ -s "$WORK/icount.md" ] || echo ' (not in this run)')."
     echo
     echo "| figure | ours | baseline | ratio | target | met? |"
     echo "|---|---|---|---|---|---|"
@@ -1137,25 +1175,34 @@ if [ -z "$ONLY" ]; then
     echo "</details>"
     echo
     cat "$WORK/store.md"
+    if [ -s "$WORK/icount.md" ]; then
+        echo
+        cat "$WORK/icount.md"
+    fi
 } >"$RESULTS.tmp"
 else
-    # Part 6 alone: the results as they were, up to its section, then its
-    # new section.
-    {
-        if [ -f "$RESULTS" ]; then
-            awk -v mark="$STORE_MARK" '$0 == mark { exit }
-                /^$/ { blank++; next } { while (blank) { print ""; blank-- } print }' "$RESULTS"
-        else
-            echo "# Benchmark results"
-        fi
-        echo
-        cat "$WORK/store.md"
-    } >"$RESULTS.tmp"
+    # Part 6 or 7 alone: the results as they were, with that part's
+    # section (from its mark to the next part's mark, or to the end)
+    # replaced by the new one, or added at the end.
+    case $ONLY in store) part=6 new=$WORK/store.md ;; icount) part=7 new=$WORK/icount.md ;; esac
+    if [ -f "$RESULTS" ]; then
+        awk -v part="<!-- part $part:" -v new="$new" '
+            function emit(   line) { while ((getline line < new) > 0) print line; close(new); done = 1 }
+            index($0, part) == 1 { if (blank) print ""; blank = 0; emit(); skipping = 1; next }
+            skipping && /^<!-- part [0-9]+:/ { skipping = 0; print "" }
+            skipping { next }
+            /^$/ { blank++; next }
+            { while (blank) { print ""; blank-- } print }
+            END { if (!done) { print ""; emit() } }' "$RESULTS" >"$RESULTS.tmp"
+    else
+        { echo "# Benchmark results"; echo; cat "$new"; } >"$RESULTS.tmp"
+    fi
 fi
 mv "$RESULTS.tmp" "$RESULTS"
 echo
 [ -n "$ONLY" ] || sed -n '/^| figure | ours/,/^Targets met/p' "$RESULTS"
-sed -n '/^| figure | Redis/,/^PASS: /p' "$RESULTS"
+[ "$ONLY" = icount ] || sed -n '/^| figure | Redis/,/^PASS: /p' "$RESULTS"
+[ "$ONLY" = store ] || sed -n '/^| operation | Ir per op/,/^$/p' "$RESULTS"
 say "written to ${RESULTS#"$ROOT"/}"
 [ -z "$ERRORS" ] || exit 1
 if [ "${BENCH_STRICT:-0}" = 1 ] && [ $((MISSED + STORE_MISS)) -gt 0 ]; then exit 1; fi
