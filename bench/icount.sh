@@ -564,7 +564,11 @@ section() {
     echo
     printf '%s\n' "$TABLE"
     echo "overhead: ours - baseline, what the module and httpd add to the operation that bounds the"
-    echo "request; ratio: ours / baseline (1.00: nothing added)."
+    echo "request; ratio: ours / baseline (1.00: nothing added). From run to run the requests without a"
+    echo "signature repeat within a few hundred Ir; a signature varies by some thousands (the random"
+    echo "numbers of its blinding), and so does a mint's overhead: a regression test would rather hold"
+    echo "the count outside the RSA functions (below: $(commas "$(c mint3072-norsa)") a JSON mint, $(commas "$(c guardednocache-norsa)")"
+    echo "a guarded request without the cache)."
     echo
     echo "- Counted: one httpd -X (event MPM, one worker thread, loopback; the sections, auth and"
     echo "  \`LogLevel warn\` of the throughput runs, \`EnableMMAP Off\`) under \`valgrind --tool=callgrind\`."
