@@ -649,7 +649,9 @@ section() {
     echo "virtual machine is a cross-CPU call. The page is rendered from memory and pays none of it."
     echo "A baseline slow for a reason of its own is not a baseline: the throughput runs now serve"
     echo "every file with \`EnableMMAP Off\` (httpd reads a small file with \`read(2)\` instead), on"
-    echo "both sides of every pair, and report the twin with \`EnableMMAP On\` beside it once."
+    echo "both sides of every pair, and report the page against the twin with \`EnableMMAP On\` once,"
+    echo "beside the page against the twin without it (part 2): against that one the page is the"
+    echo "slower, as its instructions say it should be."
     echo
     echo "System calls per request (strace -c on an httpd -X of the same configuration, $N_REQ requests"
     echo "on one keep-alive connection after $WARM; calls of the connection itself count 1/$N_REQ; shown"
