@@ -54,6 +54,7 @@
 #   ICOUNT_KEYS=DIR   take key-2048.pem and key-3072.pem from DIR
 #   ICOUNT_KEEP=1     keep the work directory (profiles, configs, logs)
 #   ICOUNT_NO_BUILD=1 do not run `make all` first
+#   ICOUNT_MODULE_DESC=TEXT  how the module is described (bench/run.sh)
 set -euo pipefail
 
 SUITE=icount harness_no_tally=1
@@ -116,8 +117,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 cp "$MODULE" "$WORK/mod_mcp_credentials.so"
-MODULE_DESC="built $(date -u -r "$MODULE" '+%Y-%m-%d %H:%M UTC')"
-if commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null); then
+# (bench/run.sh gives its own description: its MODULE is its copy)
+MODULE_DESC=${ICOUNT_MODULE_DESC:-"built $(date -u -r "$MODULE" '+%Y-%m-%d %H:%M UTC')"}
+if [ -z "${ICOUNT_MODULE_DESC:-}" ] && commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null); then
     MODULE_DESC="$MODULE_DESC from $commit"
     [ -z "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] ||
         MODULE_DESC="$MODULE_DESC with uncommitted changes"

@@ -1125,7 +1125,7 @@ elif [ "$ONLY" != store ]; then
     say "instruction counts under callgrind (part 7, bench/icount.sh)"
     ICOUNT_FROM=$(wc -l <"$WORK/errors")
     MCP_MODULE=$WORK/mod_mcp_credentials.so ICOUNT_NO_BUILD=1 ICOUNT_KEYS=$WORK \
-        ICOUNT_OUT=$WORK/icount.md ICOUNT_MARK=$ICOUNT_MARK ICOUNT_COMMAND=$COMMAND \
+        ICOUNT_OUT=$WORK/icount.md ICOUNT_MARK=$ICOUNT_MARK ICOUNT_COMMAND=$COMMAND ICOUNT_MODULE_DESC=$MODULE_DESC \
         timeout 1800 "$BENCH_DIR/icount.sh" >&2 || note_error "instruction counts: bench/icount.sh failed"
     [ -s "$WORK/icount.md" ] || { note_error "instruction counts: no section written"; echo "$ICOUNT_MARK" >"$WORK/icount.md"; }
 fi
