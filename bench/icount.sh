@@ -313,12 +313,13 @@ calibrate() {
 # instructions a request).  Dies unless all answer 2xx.
 RATE=10/s
 requests() {
-    local n=$1 url codes ok
+    local n=$1 url codes ok urls=() i
     shift
     url=${*: -1}
     set -- "${@:1:$(($# - 1))}"
+    for ((i = 0; i < n; i++)); do urls+=("$url"); done
     codes=$(timeout 900 curl -s --rate "$RATE" --max-time 120 -o /dev/null -w '%{stderr}%{http_code}\n' \
-        "$@" $(printf "$url %.0s" $(seq "$n")) 2>&1 >/dev/null) || die "curl failed: $codes"
+        "$@" "${urls[@]}" 2>&1 >/dev/null) || die "curl failed: $codes"
     ok=$(grep -c '^2[0-9][0-9]$' <<<"$codes" || true)
     [ "$ok" = "$n" ] || die "$ok of $n answers 2xx: $(sort <<<"$codes" | uniq -c | tr '\n' ' ')"
 }
@@ -406,15 +407,17 @@ batch pageopen "$N_REQ" "$WARM" "$H3072/open/page.html"
 stop_vg
 
 # ---------------------------------------- the overhead's own profile --
-# toggles FUNCTIONS...: callgrind's options to count all but them (collection
-# on from the start: after the toggles, which would set it off).
+# toggles "FUNCTION...": in TOGGLES, callgrind's options to count all but
+# them (collection on from the start: after the toggles, which would set
+# it off).
 toggles() {
     local f
-    for f in "$@"; do printf -- '--toggle-collect=%s\n' "$f"; done
-    echo --collect-atstart=yes
+    TOGGLES=()
+    for f in $1; do TOGGLES+=(--toggle-collect="$f"); done
+    TOGGLES+=(--collect-atstart=yes)
 }
-# shellcheck disable=SC2046
-start_vg nosign $(toggles $SIGN_FUNCS)
+toggles "$SIGN_FUNCS"
+start_vg nosign "${TOGGLES[@]}"
 audit_count() { grep -c 'minted token jti=' "$WORK/error_log" || true; }
 audit0=$(audit_count)
 batch mint3072-norsa "$N_MINT" "$WARM_MINT" "${JSON_MINT[@]}" "$H3072/mcp-credentials/token"
@@ -427,8 +430,8 @@ audit2=$(audit_count)
     die "audit lines: $((audit1 - audit0)) for $((WARM_MINT + N_MINT)) mints to the file ErrorLog, $((audit2 - audit1)) to syslog (expected none)"
 AUDIT_BYTES=$(grep 'minted token jti=' "$WORK/error_log" | tail -n 1 | wc -c)
 stop_vg
-# shellcheck disable=SC2046
-start_vg noverify $(toggles $VERIFY_FUNCS)
+toggles "$VERIFY_FUNCS"
+start_vg noverify "${TOGGLES[@]}"
 batch guardednocache-norsa "$N_REQ" "$WARM" -H "Authorization: $BEARER" "http://127.0.0.1:$PNOCACHE/guarded/small.txt"
 stop_vg
 
