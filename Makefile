@@ -178,7 +178,7 @@ install: all ## install the module, mcp-token and Debian-style mcp_credentials.l
 	install -m 755 $(TOOL) $(DESTDIR)/usr/local/bin/mcp-token
 
 man: ## mcp-token(1) and mod_mcp_credentials(8) from docs/ with pandoc, in build/man
-	@./scripts/deps.sh pandoc
+	@./scripts/deps.sh pandoc man-db
 	@./scripts/man.sh build/man
 
 deb: ## the Debian package libapache2-mod-mcp-credentials in build/deb, checked by lintian

@@ -6,10 +6,16 @@
  * overhead; what the httpd figures add beyond it is httpd's.
  *
  *   jwt_speed --key KEY.pem [--threads T] [--seconds S] [--op mint|verify]
+ *             [--count K]
  *
  * Prints one line in rsa_speed's format:
  * op=verify bits=3072 threads=1 seconds=2.00 ops=... per_sec=...
  * cpu_us_per_op=...
+ *
+ * --count K, as in rsa_speed: no clock and no threads; two operations to
+ * warm up, then exactly K in counted_ops(), the function that
+ * valgrind --tool=callgrind --toggle-collect=counted_ops counts.
+ * Prints: op=mint bits=3072 count=K
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -85,6 +91,28 @@ static int verify_one(const shared_state *st)
     return 1;
 }
 
+/* One operation, as the threads' loop does it: 1 done, 0 failed. */
+static int do_op(const shared_state *st)
+{
+    char *token;
+
+    if (st->verify)
+        return verify_one(st);
+    token = mint_one(st->key);
+    free(token);
+    return token != NULL;
+}
+
+/* K operations, not inlined: the one function callgrind counts. */
+__attribute__((noinline)) static int counted_ops(const shared_state *st,
+                                                 unsigned long k)
+{
+    for (unsigned long i = 0; i < k; i++)
+        if (!do_op(st))
+            return 0;
+    return 1;
+}
+
 static void *run(void *arg)
 {
     worker *w = arg;
@@ -94,18 +122,9 @@ static void *run(void *arg)
     while (atomic_load(&st->go) == 0)
         ;
     while (atomic_load_explicit(&st->go, memory_order_relaxed) == 1) {
-        if (st->verify) {
-            if (!verify_one(st)) {
-                w->failed = 1;
-                break;
-            }
-        } else {
-            char *token = mint_one(st->key);
-            if (!token) {
-                w->failed = 1;
-                break;
-            }
-            free(token);
+        if (!do_op(st)) {
+            w->failed = 1;
+            break;
         }
         w->ops++;
     }
@@ -130,7 +149,7 @@ static double cpu_sec(void)
 static void usage(void)
 {
     fprintf(stderr, "usage: jwt_speed --key KEY.pem [--threads T] "
-                    "[--seconds S] [--op mint|verify]\n");
+                    "[--seconds S] [--op mint|verify] [--count K]\n");
     exit(2);
 }
 
@@ -144,7 +163,7 @@ int main(int argc, char **argv)
     char *token = NULL;
     shared_state st;
     worker w[MAX_THREADS];
-    unsigned long total = 0;
+    unsigned long total = 0, count = 0;
 
     memset(&st, 0, sizeof(st));
     for (i = 1; i < argc; i++) {
@@ -158,6 +177,8 @@ int main(int argc, char **argv)
             threads = atoi(v);
         else if (!strcmp(a, "--seconds"))
             seconds = atof(v);
+        else if (!strcmp(a, "--count") && atol(v) > 0)
+            count = (unsigned long)atol(v);
         else if (!strcmp(a, "--op") &&
                  (!strcmp(v, "mint") || !strcmp(v, "verify")))
             st.verify = !strcmp(v, "verify");
@@ -184,6 +205,18 @@ int main(int argc, char **argv)
             fprintf(stderr, "jwt_speed: the token does not verify\n");
             return 1;
         }
+    }
+
+    if (count) {
+        if (!do_op(&st) || !do_op(&st) || !counted_ops(&st, count)) {
+            fprintf(stderr, "jwt_speed: an operation failed\n");
+            return 1;
+        }
+        printf("op=%s bits=%d count=%lu\n", st.verify ? "verify" : "mint",
+               mcp_jwt_key_bits(key), count);
+        free(token);
+        mcp_jwt_key_free(key);
+        return 0;
     }
 
     for (i = 0; i < threads; i++) {

@@ -4,7 +4,7 @@
  * verification per request) are measured against.
  *
  *   rsa_speed --key KEY.pem [--threads T] [--seconds S] [--op sign|verify]
- *             [--setup init|copy|fetched] [--len N]
+ *             [--setup init|copy|fetched] [--len N] [--count K]
  *
  * T threads share one EVP_PKEY, each with its own EVP_MD_CTX, as the
  * module's threads do.  --setup init (the default) initialises the context
@@ -21,6 +21,12 @@
  * ops=3512 per_sec=702.4 cpu_us_per_op=2841.2
  * where cpu_us_per_op is the process's CPU time (user + system) per
  * operation: on a shared machine it moves much less than the rate does.
+ *
+ * --count K: no clock and no threads, for a count of instructions
+ * (bench/icount.sh): two operations to warm the key up (its Montgomery
+ * contexts and blinding), then exactly K in counted_ops(), the one
+ * function valgrind --tool=callgrind --toggle-collect=counted_ops counts.
+ * Prints: op=sign bits=3072 setup=init count=K
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -80,6 +86,46 @@ static int one_op(EVP_MD_CTX *ctx, const shared_state *st, unsigned char *sig)
            sig_len == st->sig_len;
 }
 
+/* K operations, each set up as the threads' loop sets them up. */
+static int do_ops(EVP_MD_CTX *ctx, EVP_MD_CTX *tmpl, const shared_state *st,
+                  unsigned char *sig, unsigned long k)
+{
+    for (unsigned long i = 0; i < k; i++) {
+        int ok = st->copy_setup ? EVP_MD_CTX_copy_ex(ctx, tmpl) == 1
+                                : init_ctx(ctx, st);
+        if (!ok || !one_op(ctx, st, sig))
+            return 0;
+    }
+    return 1;
+}
+
+/* The same, not inlined: the one function callgrind counts. */
+__attribute__((noinline)) static int counted_ops(EVP_MD_CTX *ctx,
+                                                 EVP_MD_CTX *tmpl,
+                                                 const shared_state *st,
+                                                 unsigned char *sig,
+                                                 unsigned long k)
+{
+    return do_ops(ctx, tmpl, st, sig, k);
+}
+
+/* --count: two operations to warm up, then K counted ones, on this
+ * thread. */
+static int run_counted(const shared_state *st, unsigned long k)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_MD_CTX *tmpl = EVP_MD_CTX_new();
+    unsigned char *sig = malloc(st->sig_len);
+    int ok = ctx && tmpl && sig && (!st->copy_setup || init_ctx(tmpl, st)) &&
+             do_ops(ctx, tmpl, st, sig, 2) &&
+             counted_ops(ctx, tmpl, st, sig, k);
+
+    free(sig);
+    EVP_MD_CTX_free(tmpl);
+    EVP_MD_CTX_free(ctx);
+    return ok;
+}
+
 static void *run(void *arg)
 {
     worker *w = arg;
@@ -97,9 +143,7 @@ static void *run(void *arg)
     while (atomic_load(&st->go) == 0)
         ;
     while (atomic_load_explicit(&st->go, memory_order_relaxed) == 1) {
-        int ok = st->copy_setup ? EVP_MD_CTX_copy_ex(ctx, tmpl) == 1
-                                : init_ctx(ctx, st);
-        if (!ok || !one_op(ctx, st, sig)) {
+        if (!do_ops(ctx, tmpl, st, sig, 1)) {
             w->failed = 1;
             break;
         }
@@ -152,7 +196,7 @@ static void usage(void)
     fprintf(stderr, "usage: rsa_speed --key KEY.pem [--threads T] "
                     "[--seconds S] [--op sign|verify] "
                     "[--setup init|copy|fetched] "
-                    "[--len N]\n");
+                    "[--len N] [--count K]\n");
     exit(2);
 }
 
@@ -167,6 +211,7 @@ int main(int argc, char **argv)
     unsigned long total = 0;
     unsigned char *msg;
     int i, failed = 0, fetched = 0;
+    unsigned long count = 0;
 
     memset(&st, 0, sizeof(st));
     for (i = 1; i < argc; i++) {
@@ -182,6 +227,8 @@ int main(int argc, char **argv)
             seconds = atof(v);
         else if (!strcmp(a, "--len"))
             len = (size_t)atol(v);
+        else if (!strcmp(a, "--count") && atol(v) > 0)
+            count = (unsigned long)atol(v);
         else if (!strcmp(a, "--op") && (!strcmp(v, "sign") || !strcmp(v, "verify")))
             st.verify = !strcmp(v, "verify");
         else if (!strcmp(a, "--setup") && !strcmp(v, "init"))
@@ -229,6 +276,22 @@ int main(int argc, char **argv)
         }
         EVP_MD_CTX_free(ctx);
         st.sig = sig;
+    }
+
+    if (count) {
+        if (!run_counted(&st, count)) {
+            fprintf(stderr, "rsa_speed: an operation failed\n");
+            ERR_print_errors_fp(stderr);
+            return 1;
+        }
+        printf("op=%s bits=%d setup=%s count=%lu\n",
+               st.verify ? "verify" : "sign", EVP_PKEY_get_bits(st.pkey),
+               st.copy_setup ? "copy" : st.md ? "fetched" : "init", count);
+        free((void *)st.sig);
+        EVP_MD_free(st.md);
+        free(msg);
+        EVP_PKEY_free(st.pkey);
+        return 0;
     }
 
     for (i = 0; i < threads; i++) {

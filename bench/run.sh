@@ -21,6 +21,13 @@
 #      run's own on loopback: httpd's CPU per answer of the JSON mint and of
 #      code redemption, Redis over shmcb (target <= 1.10), and the Redis
 #      commands that guarded requests cause (must be none);
+#   7. instruction counts (bench/icount.sh, a few minutes): httpd -X under
+#      callgrind, instructions per mint, form post, guarded request (cache
+#      off and on) and page, each beside the raw operation it is bounded
+#      by, counted the same way; the functions the overhead goes to; the
+#      audit line's cost; the page's static twin's system calls.  These
+#      figures do not move with the machine's load, unlike the rates and
+#      CPU times of parts 1 to 6;
 #   and, to tell the jwt/ unit's costs from httpd's, mcp_jwt_mint and
 #   mcp_jwt_verify alone (bench/jwt_speed.c) against the raw operations.
 #
@@ -49,7 +56,9 @@
 #   BENCH_RESULTS=F   where to write the table (default bench/results.md)
 #   BENCH_OAUTH_CODES=N  codes redeemed per round (default 1000; quick 300)
 #   BENCH_ONLY=store  part 6 alone (a minute): rewrites only its own section
-#                     of the results, at their end, and leaves the rest
+#                     of the results and leaves the rest
+#   BENCH_ONLY=icount part 7 alone (a few minutes), the same way; BENCH_QUICK
+#                     runs leave part 7 out unless it is asked for alone
 #   BENCH_PORT=N      first of eleven loopback ports (default: free ones)
 set -euo pipefail
 
@@ -59,7 +68,7 @@ SUITE=bench harness_no_tally=1
 BENCH_DIR=$ROOT/bench
 QUICK=${BENCH_QUICK:-0}
 ONLY=${BENCH_ONLY:-}
-case $ONLY in "" | store) ;; *) echo "bench: BENCH_ONLY takes 'store' only" >&2; exit 2 ;; esac
+case $ONLY in "" | store | icount) ;; *) echo "bench: BENCH_ONLY takes 'store' or 'icount'" >&2; exit 2 ;; esac
 RESULTS=${BENCH_RESULTS:-$BENCH_DIR/results.md}
 COMMAND="$( (env | grep -E '^BENCH_' || true) | sort | tr '\n' ' ')bench/run.sh${*:+ $*}"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -99,8 +108,13 @@ USER_PW=bench-pw
 
 die() { say "error: $*"; exit 1; }
 
-for tool in wrk ab htpasswd curl gcc redis-server redis-cli "$HTTPD" "$PY"; do
-    command -v "$tool" >/dev/null || die "$tool is missing (apt-get install -y wrk apache2-utils apache2 curl gcc python3 redis-server)"
+case $ONLY in
+icount) TOOLS="ab htpasswd curl gcc valgrind strace" ;;
+*) TOOLS="wrk ab htpasswd curl gcc redis-server redis-cli" ;;
+esac
+[ -n "$ONLY" ] || [ "$QUICK" = 1 ] || TOOLS="$TOOLS valgrind strace"
+for tool in $TOOLS "$HTTPD" "$PY"; do
+    command -v "$tool" >/dev/null || die "$tool is missing (apt-get install -y wrk apache2-utils apache2 curl gcc python3 redis-server valgrind strace)"
 done
 
 # ---------------------------------------------------------------- build --
@@ -172,7 +186,7 @@ grep -q MCPBearerCache "$WORK/mod_mcp_credentials.so" && HAS_CACHE=1
 
 # ----------------------------------------------------------------- keys --
 KEY_BITS_NEEDED=$(printf '%s\n' 2048 3072 $BITS_LIST | sort -un | tr '\n' ' ')
-[ -z "$ONLY" ] || KEY_BITS_NEEDED=3072
+case $ONLY in store) KEY_BITS_NEEDED=3072 ;; icount) KEY_BITS_NEEDED="2048 3072" ;; esac
 for bits in $KEY_BITS_NEEDED; do
     say "making an RSA-$bits key"
     timeout 120 "$TOOL" keygen --bits "$bits" "$WORK/key-$bits.pem" \
@@ -188,7 +202,8 @@ TOKEN=$(timeout 20 "$TOOL" mint --key "$WORK/key-3072.pem" \
 BEARER="Bearer $TOKEN"
 printf '%s' "$BODY" >"$WORK/body.json"
 
-mkdir -p "$WORK/htdocs/open" "$WORK/htdocs/guarded" "$WORK/htdocs/mcp" "$WORK/htdocs/auth" "$WORK/logs"
+mkdir -p "$WORK/htdocs/open" "$WORK/htdocs/guarded" "$WORK/htdocs/mcp" "$WORK/htdocs/auth" \
+    "$WORK/htdocs/mmap" "$WORK/logs"
 head -c 512 /dev/zero | tr '\0' 'x' >"$WORK/htdocs/open/small.txt"
 cp "$WORK/htdocs/open/small.txt" "$WORK/htdocs/guarded/small.txt"
 cp "$WORK/htdocs/open/small.txt" "$WORK/htdocs/mcp/small.txt"
@@ -243,6 +258,12 @@ KeepAliveTimeout 15
 <Directory />
     AllowOverride None
 </Directory>
+# Files are read, not mapped.  With httpd's default (On) each request for
+# a file maps it and unmaps it, and munmap in a process of many threads
+# flushes the TLB of every CPU the process runs on: a static baseline
+# slowed by that is not a baseline (bench/results.md, part 7).  Both sides
+# of every pair serve their files so.
+EnableMMAP Off
 SERVER
 )
 { harness_conf_head "$WORK/mod_mcp_credentials.so"; cat <<CONF; } >"$CONF"
@@ -267,6 +288,14 @@ $(harness_basic_auth bench)
 <Location /auth>
 $(harness_basic_auth bench)
 </Location>
+# The same with httpd's default EnableMMAP On: the baseline until
+# 2026-12-05, reported beside the page.
+<Location /mmap>
+$(harness_basic_auth bench)
+</Location>
+<Directory "$WORK/htdocs/mmap">
+    EnableMMAP On
+</Directory>
 # /open is served without auth; /guarded is the same file behind tokens.
 <Location /guarded>
 $(harness_bearer_auth)
@@ -398,11 +427,13 @@ done
 expect 401 "mint without a password" -X POST -H 'Content-Type: application/json' \
     --data-binary "$BODY" "http://127.0.0.1:$P3072/mcp-credentials/token"
 expect 200 "the page" -H "Authorization: $BASIC" "http://127.0.0.1:$P3072/mcp-credentials"
-cp "$WORK/last.body" "$WORK/htdocs/auth/page.html"
-chmod 644 "$WORK/htdocs/auth/page.html"
+install -m 644 "$WORK/last.body" "$WORK/htdocs/auth/page.html"
+install -m 644 "$WORK/last.body" "$WORK/htdocs/mmap/page.html"
 PAGE_BYTES=$(wc -c <"$WORK/htdocs/auth/page.html")
-expect 200 "the page's static twin" -H "Authorization: $BASIC" "http://127.0.0.1:$P3072/auth/page.html"
-[ "$(wc -c <"$WORK/last.body")" = "$PAGE_BYTES" ] || die "static twin of the page differs in size"
+for twin in auth mmap; do
+    expect 200 "the page's static twin (/$twin)" -H "Authorization: $BASIC" "http://127.0.0.1:$P3072/$twin/page.html"
+    [ "$(wc -c <"$WORK/last.body")" = "$PAGE_BYTES" ] || die "static twin of the page differs in size"
+done
 expect 200 "guarded with a token" -H "Authorization: $BEARER" "http://127.0.0.1:$P3072/guarded/small.txt"
 expect 401 "guarded without a token" "http://127.0.0.1:$P3072/guarded/small.txt"
 expect 200 "open" "http://127.0.0.1:$P3072/open/small.txt"
@@ -690,6 +721,15 @@ sed -i 's/^page-static ours /page base /' "$WORK/slices"
 read -r o b ratio cpu _ _ _ _ steady < <(summary page)
 row "GET page ($PAGE_BYTES B) vs static file of the same bytes, same Basic auth, c=$PAIR_CONC" \
     "$o/s" "$b/s" "**$ratio** (cpu $cpu)" ">= 0.90" "$(verdict "$ratio" "$cpu" "$steady" 0.90)"
+if [ "$QUICK" != 1 ]; then
+    say "the page vs its twin with EnableMMAP On (httpd's default)"
+    SECS=$PAIR_SECS ROUNDS=$PAIR_ROUNDS measure page-mmap ours_slice page-mmap @R@ 2 "$PAIR_CONC" "http://127.0.0.1:$P3072/mcp-credentials" GET "$BASIC" \
+        -- ours_slice page-mmap-static @R@ 2 "$PAIR_CONC" "http://127.0.0.1:$P3072/mmap/page.html" GET "$BASIC"
+    sed -i 's/^page-mmap-static ours /page-mmap base /' "$WORK/slices"
+    read -r o b ratio cpu _ _ _ _ _ < <(summary page-mmap)
+    row "the same, the static file with httpd's default \`EnableMMAP On\` (a map and an unmap per request; the baseline until 2026-12-05)" \
+        "$o/s" "$b/s" "$ratio (cpu $cpu)" "(reported)" "-"
+fi
 
 # ------------------------------------------------------- 3. bearer paths --
 cache_note=""
@@ -837,6 +877,12 @@ fi # parts 1 to 5
 # CPU per answer with Redis to the same with shmcb; redis-server's own CPU
 # and the commands it received are noted beside it.  Then guarded requests
 # on the Redis side, during which Redis must receive nothing.
+# The results' sections of parts 6 and 7 begin with a mark of their own:
+# BENCH_ONLY=store or icount rewrites one of them and leaves the rest.
+STORE_MARK="<!-- part 6: BENCH_ONLY=store rewrites the results from this line to the next part's mark -->"
+ICOUNT_MARK="<!-- part 7: BENCH_ONLY=icount rewrites the results from this line to the next part's mark -->"
+STORE_PASS=0 STORE_MISS=0
+if [ "$ONLY" != icount ]; then
 STORE_FROM=$(wc -l <"$WORK/errors")
 STORE_START=$(date -u '+%Y-%m-%d %H:%M UTC')
 STORE_LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -1013,7 +1059,6 @@ store_row "GET 512 B behind \`AuthType mcp-bearer\` on the Redis side, valid tok
     "$cmds commands, $bytes bytes in $req requests" "-" "-" "0" "$met"
 say "store-guarded: $cmds Redis commands, $bytes bytes during $req guarded requests (must be 0): ${met//\*/}"
 
-STORE_MARK="<!-- part 6: BENCH_ONLY=store rewrites the results from this line to their end -->"
 store_section() {
     local errs
     errs=$(tail -n +"$((STORE_FROM + 1))" "$WORK/errors")
@@ -1068,6 +1113,22 @@ store_section() {
     echo "</details>"
 }
 store_section >"$WORK/store.md"
+fi # part 6
+
+# -------------------------------------------------- 7. instruction counts --
+# bench/icount.sh, with this run's module and keys: its section of the
+# results in $WORK/icount.md.
+if [ -z "$ONLY" ] && [ "$QUICK" = 1 ]; then
+    say "instruction counts (part 7): not in a QUICK run (BENCH_ONLY=icount runs them)"
+    : >"$WORK/icount.md"
+elif [ "$ONLY" != store ]; then
+    say "instruction counts under callgrind (part 7, bench/icount.sh)"
+    ICOUNT_FROM=$(wc -l <"$WORK/errors")
+    MCP_MODULE=$WORK/mod_mcp_credentials.so ICOUNT_NO_BUILD=1 ICOUNT_KEYS=$WORK \
+        ICOUNT_OUT=$WORK/icount.md ICOUNT_MARK=$ICOUNT_MARK ICOUNT_COMMAND=$COMMAND ICOUNT_MODULE_DESC=$MODULE_DESC \
+        timeout 1800 "$BENCH_DIR/icount.sh" >&2 || note_error "instruction counts: bench/icount.sh failed"
+    [ -s "$WORK/icount.md" ] || { note_error "instruction counts: no section written"; echo "$ICOUNT_MARK" >"$WORK/icount.md"; }
+fi
 
 # ------------------------------------------------------------- report --
 ERRORS=$(cat "$WORK/errors")
@@ -1081,6 +1142,9 @@ if [ -z "$ONLY" ]; then
     echo "# Benchmark results"
     echo
     echo "Made by \`$COMMAND\` on $(date -u '+%Y-%m-%d %H:%M UTC')$([ "$QUICK" = 1 ] && echo ' (QUICK smoke: not a measurement)')."
+    echo
+    echo "Parts 1 to 6 measure time: rates and CPU time per operation, which move with the machine's"
+    echo "load. Part 7, at the end, counts instructions, which do not$([ -s "$WORK/icount.md" ] || echo ' (not in this run)')."
     echo
     echo "| figure | ours | baseline | ratio | target | met? |"
     echo "|---|---|---|---|---|---|"
@@ -1110,8 +1174,9 @@ if [ -z "$ONLY" ]; then
     echo
     echo "## How it was measured"
     echo
-    echo "- One httpd on loopback, one child, a virtual host per key size; access log off, LogLevel warn,"
-    echo "  AllowOverride None;"
+    echo "- One httpd on loopback, one child, a virtual host per key size; access log off, LogLevel warn"
+    echo "  (each mint's audit line is written all the same: notice lines go to an ErrorLog file whatever"
+    echo "  the LogLevel), AllowOverride None, \`EnableMMAP Off\` (files read, not mapped: see part 7);"
     echo "  \`MCPCredentialsMintRate off\`, \`MCPCredentialsRateCache none\`; Basic auth from a SHA-1 htpasswd."
     echo "- Mints: \`POST /mcp-credentials/token\` with \`$BODY\`, wrk -t1 -cC. Baseline: bench/rsa_speed.c"
     echo "  (EVP_DigestSignInit + EVP_DigestSign, RS512 PKCS#1 v1.5, one EVP_MD_CTX per thread on a shared"
@@ -1137,25 +1202,34 @@ if [ -z "$ONLY" ]; then
     echo "</details>"
     echo
     cat "$WORK/store.md"
+    if [ -s "$WORK/icount.md" ]; then
+        echo
+        cat "$WORK/icount.md"
+    fi
 } >"$RESULTS.tmp"
 else
-    # Part 6 alone: the results as they were, up to its section, then its
-    # new section.
-    {
-        if [ -f "$RESULTS" ]; then
-            awk -v mark="$STORE_MARK" '$0 == mark { exit }
-                /^$/ { blank++; next } { while (blank) { print ""; blank-- } print }' "$RESULTS"
-        else
-            echo "# Benchmark results"
-        fi
-        echo
-        cat "$WORK/store.md"
-    } >"$RESULTS.tmp"
+    # Part 6 or 7 alone: the results as they were, with that part's
+    # section (from its mark to the next part's mark, or to the end)
+    # replaced by the new one, or added at the end.
+    case $ONLY in store) part=6 new=$WORK/store.md ;; icount) part=7 new=$WORK/icount.md ;; esac
+    if [ -f "$RESULTS" ]; then
+        awk -v part="<!-- part $part:" -v new="$new" '
+            function emit(   line) { while ((getline line < new) > 0) print line; close(new); done = 1 }
+            index($0, part) == 1 { if (blank) print ""; blank = 0; emit(); skipping = 1; next }
+            skipping && /^<!-- part [0-9]+:/ { skipping = 0; print "" }
+            skipping { next }
+            /^$/ { blank++; next }
+            { while (blank) { print ""; blank-- } print }
+            END { if (!done) { print ""; emit() } }' "$RESULTS" >"$RESULTS.tmp"
+    else
+        { echo "# Benchmark results"; echo; cat "$new"; } >"$RESULTS.tmp"
+    fi
 fi
 mv "$RESULTS.tmp" "$RESULTS"
 echo
 [ -n "$ONLY" ] || sed -n '/^| figure | ours/,/^Targets met/p' "$RESULTS"
-sed -n '/^| figure | Redis/,/^PASS: /p' "$RESULTS"
+[ "$ONLY" = icount ] || sed -n '/^| figure | Redis/,/^PASS: /p' "$RESULTS"
+[ "$ONLY" = store ] || sed -n '/^| operation | Ir per op/,/^$/p' "$RESULTS"
 say "written to ${RESULTS#"$ROOT"/}"
 [ -z "$ERRORS" ] || exit 1
 if [ "${BENCH_STRICT:-0}" = 1 ] && [ $((MISSED + STORE_MISS)) -gt 0 ]; then exit 1; fi

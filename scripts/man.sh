@@ -46,3 +46,16 @@ page() {
 page MCP-TOKEN 1 "User Commands" mcp-token.1 docs/mcp-token.md
 page MOD_MCP_CREDENTIALS 8 "System Administration" mod_mcp_credentials.8 \
     docs/directives.md
+
+# lintian's groff-message check, here so that a page troff cannot lay out
+# (a table wider than the line) fails the build, not the package's test.
+if command -v man >/dev/null 2>&1; then
+    for f in "$out/mcp-token.1" "$out/mod_mcp_credentials.8"; do
+        msg=$(LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 \
+              man --warnings -E UTF-8 -l -Tutf8 -Z "$f" 2>&1 >/dev/null)
+        if [ -n "$msg" ]; then
+            printf 'man: troff complains about %s:\n%s\n' "$f" "$msg" >&2
+            exit 1
+        fi
+    done
+fi
