@@ -135,23 +135,66 @@ static int sink_leftover_is_zero(const digit_sink *sink)
     return (sink->bits & ((1u << sink->nbits) - 1)) == 0;
 }
 
+/*
+ * The value of each byte as a base64url digit, 64 for a byte that is
+ * none: a token's signature alone is 342 to 683 digits, and one lookup a
+ * digit is what the guard pays for them.
+ */
+static const unsigned char url_values[256] = {
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 62, 64, 64,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 64, 64, 64, 64, 64, 64,
+    64,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 64, 64, 64, 64, 63,
+    64, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+};
+
 int mcp_b64url_decode(const char *in, size_t len, unsigned char *out,
                       size_t *outlen)
 {
-    digit_sink sink = {0, 0, 0};
+    const unsigned char *s = (const unsigned char *)in;
+    size_t i = 0, o = 0, tail = len % 4;
+    uint32_t v;
 
     /* One leftover character carries 6 bits: no byte can end there. */
-    if (len % 4 == 1)
+    if (tail == 1)
         return -1;
-    for (size_t i = 0; i < len; i++) {
-        int value = url_digit_value((unsigned char)in[i]);
-        if (value < 0)
+    for (; i + 4 <= len; i += 4) {
+        unsigned a = url_values[s[i]], b = url_values[s[i + 1]],
+                 c = url_values[s[i + 2]], d = url_values[s[i + 3]];
+        if ((a | b | c | d) & 64)
             return -1;
-        sink_digit(&sink, value, out);
+        v = a << 18 | b << 12 | c << 6 | d;
+        out[o++] = (unsigned char)(v >> 16);
+        out[o++] = (unsigned char)(v >> 8);
+        out[o++] = (unsigned char)v;
     }
-    if (!sink_leftover_is_zero(&sink))
-        return -1;
-    *outlen = sink.written;
+    if (tail) {
+        /* Two digits make one byte, three make two; the 4 or 2 bits left
+         * over must be zero, otherwise several texts would decode to the
+         * same bytes. */
+        unsigned a = url_values[s[i]], b = url_values[s[i + 1]],
+                 c = tail == 3 ? url_values[s[i + 2]] : 0;
+        if ((a | b | c) & 64)
+            return -1;
+        v = a << 18 | b << 12 | c << 6;
+        out[o++] = (unsigned char)(v >> 16);
+        if (tail == 3)
+            out[o++] = (unsigned char)(v >> 8);
+        if (v & (tail == 3 ? 0xffu : 0xffffu))
+            return -1;
+    }
+    *outlen = o;
     return 0;
 }
 
