@@ -13,6 +13,8 @@
 #include "ap_provider.h"
 #include "apr_thread_mutex.h"
 
+#include <openssl/evp.h>
+
 #include "token_cache.h"
 
 /* ------------------------------------------------------------------ */
@@ -118,11 +120,18 @@ static int refuse(request_rec *r, const char *why)
 struct mcp_bearer_cache {
     apr_thread_mutex_t *lock;
     mcp_token_cache *tokens;
+    /* Fetched once per child: a fetch a request would be a lookup in
+     * OpenSSL's shared method store.  The threads share it, as OpenSSL
+     * allows a fetched EVP_MD to be shared (its use counts references,
+     * atomically). */
+    EVP_MD *sha256;
 };
 
-static apr_status_t cache_cleanup(void *cache)
+static apr_status_t cache_cleanup(void *data)
 {
-    mcp_token_cache_free(((struct mcp_bearer_cache *)cache)->tokens);
+    struct mcp_bearer_cache *cache = data;
+    mcp_token_cache_free(cache->tokens);
+    EVP_MD_free(cache->sha256);
     return APR_SUCCESS;
 }
 
@@ -155,12 +164,16 @@ static void cache_child_init(apr_pool_t *pchild, server_rec *first,
     if ((conf->bearer_cache = cache_of_twin(first, s, conf, size)))
         return;
     c = apr_pcalloc(pchild, sizeof(*c));
-    if (apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT,
+    c->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+    if (!c->sha256 ||
+        apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT,
                                 pchild) != APR_SUCCESS ||
         !(c->tokens = mcp_token_cache_create((size_t)size))) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
                      "MCPBearerCache: cannot create the cache; every "
                      "request verifies its token");
+        EVP_MD_free(c->sha256);
+        mcp_token_cache_free(c->tokens);
         return;
     }
     apr_pool_cleanup_register(pchild, c, cache_cleanup,
@@ -380,7 +393,7 @@ static const char *token_claims(request_rec *r, const char *token,
                                opts->require_aud ? "\nrequired" : "", NULL);
     /* A key that cannot be computed means no cache, never a shared key. */
     if (cache && (len > MCP_JWT_MAX_TOKEN_LEN ||
-                  mcp_token_cache_key(NULL, token, len, opts->issuer,
+                  mcp_token_cache_key(cache->sha256, token, len, opts->issuer,
                                       audience, key) != 0))
         cache = NULL;
     if (cache && cache_lookup(r, cache, key, opts, t))

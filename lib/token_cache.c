@@ -144,25 +144,26 @@ size_t mcp_token_cache_size(const mcp_token_cache *cache)
     return cache->used;
 }
 
-int mcp_token_cache_key(OSSL_LIB_CTX *libctx, const char *token, size_t len,
+int mcp_token_cache_key(const EVP_MD *sha256, const char *token, size_t len,
                         const char *issuer, const char *audience,
                         unsigned char key[MCP_TOKEN_CACHE_KEY_LEN])
 {
     const char *iss = issuer ? issuer : "";
     const char *aud = audience ? audience : "";
-    EVP_MD *md = EVP_MD_fetch(libctx, "SHA2-256", NULL);
-    EVP_MD_CTX *ctx = md ? EVP_MD_CTX_new() : NULL;
+    EVP_MD_CTX *ctx =
+        sha256 && EVP_MD_get_size(sha256) == MCP_TOKEN_CACHE_KEY_LEN
+            ? EVP_MD_CTX_new()
+            : NULL;
     unsigned int n = 0;
     int ok;
 
     /* The issuer and audience with their NULs: ("a", "bc") and ("ab", "c")
      * differ, and neither can contain a NUL. */
-    ok = ctx && token && EVP_DigestInit_ex(ctx, md, NULL) &&
+    ok = ctx && token && EVP_DigestInit_ex(ctx, sha256, NULL) &&
          EVP_DigestUpdate(ctx, iss, strlen(iss) + 1) &&
          EVP_DigestUpdate(ctx, aud, strlen(aud) + 1) &&
          EVP_DigestUpdate(ctx, token, len) &&
          EVP_DigestFinal_ex(ctx, key, &n) && n == MCP_TOKEN_CACHE_KEY_LEN;
     EVP_MD_CTX_free(ctx);
-    EVP_MD_free(md);
     return ok ? 0 : -1;
 }

@@ -50,12 +50,13 @@ int mcp_token_cache_put(mcp_token_cache *cache,
                         const unsigned char key[MCP_TOKEN_CACHE_KEY_LEN],
                         const mcp_cached_token *token);
 
-/* The key of a token checked against issuer and audience (NULL: none): a
- * SHA-256 from libctx (NULL: OpenSSL's default library context).  Returns
- * 0, or -1 when no digest could be computed; the caller must then neither
- * look the token up nor store it, so a failure can never make two tokens
- * share an entry. */
-int mcp_token_cache_key(OSSL_LIB_CTX *libctx, const char *token, size_t len,
+/* The key of a token checked against issuer and audience (NULL: none): its
+ * SHA-256 by sha256, which the caller fetched once (EVP_MD_fetch: a fetch
+ * a request would cost a lookup in OpenSSL's shared method store).
+ * Returns 0, or -1 when no digest could be computed (sha256 NULL or not a
+ * 32-byte digest); the caller must then neither look the token up nor
+ * store it, so a failure can never make two tokens share an entry. */
+int mcp_token_cache_key(const EVP_MD *sha256, const char *token, size_t len,
                         const char *issuer, const char *audience,
                         unsigned char key[MCP_TOKEN_CACHE_KEY_LEN]);
 

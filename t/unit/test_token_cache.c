@@ -9,38 +9,48 @@
 #include "token_cache.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/provider.h>
 
 /* Keys: what changes a key, and a failure that must never yield one. */
 static void test_keys(void)
 {
     unsigned char a[32], b[32], zero[32] = {0};
+    EVP_MD *sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+    EVP_MD *sha512 = EVP_MD_fetch(NULL, "SHA2-512", NULL);
     OSSL_LIB_CTX *broken;
     OSSL_PROVIDER *null_provider;
 
-    CHECK_INT(mcp_token_cache_key(NULL, "t1", 2, "iss", NULL, a), 0);
-    CHECK_INT(mcp_token_cache_key(NULL, "t1", 2, "iss", NULL, b), 0);
+    CHECK(sha256 != NULL && sha512 != NULL);
+    CHECK_INT(mcp_token_cache_key(sha256, "t1", 2, "iss", NULL, a), 0);
+    CHECK_INT(mcp_token_cache_key(sha256, "t1", 2, "iss", NULL, b), 0);
     CHECK(memcmp(a, b, 32) == 0);
     CHECK(memcmp(a, zero, 32) != 0);
-    CHECK_INT(mcp_token_cache_key(NULL, "t2", 2, "iss", NULL, b), 0);
+    CHECK_INT(mcp_token_cache_key(sha256, "t2", 2, "iss", NULL, b), 0);
     CHECK(memcmp(a, b, 32) != 0);
-    CHECK_INT(mcp_token_cache_key(NULL, "t1", 2, "iss", "aud", b), 0);
+    CHECK_INT(mcp_token_cache_key(sha256, "t1", 2, "iss", "aud", b), 0);
     CHECK(memcmp(a, b, 32) != 0);
-    CHECK_INT(mcp_token_cache_key(NULL, "t1", 2, "is", "saud", a), 0);
+    CHECK_INT(mcp_token_cache_key(sha256, "t1", 2, "is", "saud", a), 0);
     CHECK(memcmp(a, b, 32) != 0);
-    CHECK_INT(mcp_token_cache_key(NULL, NULL, 0, "iss", NULL, a), -1);
+    CHECK_INT(mcp_token_cache_key(sha256, NULL, 0, "iss", NULL, a), -1);
+    /* A digest of another size is refused, not cut to size. */
+    CHECK_INT(mcp_token_cache_key(sha512, "t1", 2, "iss", NULL, a), -1);
 
-    /* A library context without SHA-256 (only the null provider): the
-     * key cannot be computed, and the answer says so instead of handing
-     * back a key every failed token would share. */
+    /* A library context without SHA-256 (only the null provider): no
+     * digest can be fetched, and the key of what could not be fetched
+     * cannot be computed; the answer says so instead of handing back a
+     * key every failed token would share. */
     broken = OSSL_LIB_CTX_new();
     null_provider = broken ? OSSL_PROVIDER_load(broken, "null") : NULL;
     CHECK(null_provider != NULL);
+    CHECK(EVP_MD_fetch(broken, "SHA2-256", NULL) == NULL);
     memset(a, 0, sizeof(a));
-    CHECK_INT(mcp_token_cache_key(broken, "t1", 2, "iss", NULL, a), -1);
-    CHECK_INT(mcp_token_cache_key(broken, "t2", 2, "iss", NULL, b), -1);
+    CHECK_INT(mcp_token_cache_key(NULL, "t1", 2, "iss", NULL, a), -1);
+    CHECK_INT(mcp_token_cache_key(NULL, "t2", 2, "iss", NULL, b), -1);
     OSSL_PROVIDER_unload(null_provider);
     OSSL_LIB_CTX_free(broken);
+    EVP_MD_free(sha256);
+    EVP_MD_free(sha512);
 }
 
 static void key_of(unsigned char key[MCP_TOKEN_CACHE_KEY_LEN], unsigned n)
