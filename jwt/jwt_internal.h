@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "jwt.h"
@@ -20,7 +21,8 @@
 #define MCP_JWT_KID_LEN 43
 
 /* Everything signing and verifying need per call is computed once at load
- * time, so a key shared between threads is only ever read. */
+ * time, so a key shared between threads is only ever read, but for its
+ * prepared contexts, which are copied under its lock (rs512.c). */
 struct mcp_jwt_key {
     EVP_PKEY *pkey;
     int is_private;
@@ -33,7 +35,21 @@ struct mcp_jwt_key {
     size_t header_b64url_len;
     int has_hmac_secret;
     unsigned char hmac_secret[32];
+    EVP_MD_CTX *rs512_sign;   /* private keys only */
+    EVP_MD_CTX *rs512_verify;
+    CRYPTO_RWLOCK *rs512_lock;
 };
+
+/* The key's RS512 contexts (PKCS#1 v1.5, SHA-512), prepared once: for
+ * verifying, and for signing when the key is private.  Returns 0, or -1
+ * (nothing prepared). */
+int mcp_rs512_prepare(mcp_jwt_key *key);
+void mcp_rs512_release(mcp_jwt_key *key);
+
+/* A context of the caller's own, ready for one EVP_DigestSign (sign) or
+ * EVP_DigestVerify: a copy of the prepared one.  NULL on failure.  Free
+ * it with EVP_MD_CTX_free(). */
+EVP_MD_CTX *mcp_rs512_begin(const mcp_jwt_key *key, int sign);
 
 /* Standard Base64 (RFC 4648 section 4), one line, padded, NUL-terminated;
  * malloc'd.  NULL when out of memory. */

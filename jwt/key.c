@@ -2,8 +2,9 @@
  * A loaded key: what it refuses, what it precomputes, what it tells.
  *
  * Everything a token operation needs besides the EVP_PKEY itself (kid,
- * header segment, modulus length, HMAC secret) is computed here once, so
- * that sign and verify only read the key and need no lock.
+ * header segment, modulus length, HMAC secret, the prepared RS512
+ * contexts of rs512.c) is computed here once, so that sign and verify
+ * only read the key (and copy a context under its lock).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,7 +219,8 @@ int mcp_jwt_key_from_pkey(EVP_PKEY *pkey, mcp_jwt_key **out, char *err,
         goto fail;
     }
     if (compute_kid(key) != 0 || compute_header(key) != 0 ||
-        (key->is_private && compute_hmac_secret(key) != 0)) {
+        (key->is_private && compute_hmac_secret(key) != 0) ||
+        mcp_rs512_prepare(key) != 0) {
         mcp_jwt_fail(err, errlen,
                      "could not be prepared for use (out of memory or "
                      "OpenSSL failure)");
@@ -288,6 +290,7 @@ void mcp_jwt_key_free(mcp_jwt_key *key)
     if (!key)
         return;
     OPENSSL_cleanse(key->hmac_secret, sizeof(key->hmac_secret));
+    mcp_rs512_release(key);
     EVP_PKEY_free(key->pkey);
     free(key->n_b64url);
     free(key->e_b64url);

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include <openssl/err.h>
-#include <openssl/rsa.h>
 
 #include "jwt_internal.h"
 
@@ -156,19 +155,16 @@ char *mcp_jwt_claims_json(const mcp_jwt_claims *claims)
     return json;
 }
 
-/* RSASSA-PKCS1-v1_5 with SHA-512 (RFC 7518 section 3.3). */
+/* RSASSA-PKCS1-v1_5 with SHA-512 (RFC 7518 section 3.3), on a copy of the
+ * key's prepared context. */
 static int rs512_sign(const mcp_jwt_key *key, const char *input, size_t len,
                       unsigned char *sig)
 {
-    EVP_MD_CTX *md_ctx = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pkey_ctx = NULL;
+    EVP_MD_CTX *md_ctx = mcp_rs512_begin(key, 1);
     size_t sig_len = key->sig_len;
     int ok;
 
     ok = md_ctx &&
-         EVP_DigestSignInit(md_ctx, &pkey_ctx, EVP_sha512(), NULL, key->pkey) ==
-             1 &&
-         EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PADDING) == 1 &&
          EVP_DigestSign(md_ctx, sig, &sig_len, (const unsigned char *)input,
                         len) == 1 &&
          sig_len == key->sig_len;

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include <openssl/err.h>
-#include <openssl/rsa.h>
 
 #include "jwt_internal.h"
 
@@ -144,16 +143,11 @@ static mcp_jwt_status check_header(const cJSON *header, const decoded_token *d,
 static int rs512_verifies(const mcp_jwt_key *key, const char *input, size_t len,
                           const unsigned char *sig, size_t sig_len)
 {
-    EVP_MD_CTX *md_ctx = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pkey_ctx = NULL;
+    EVP_MD_CTX *md_ctx = mcp_rs512_begin(key, 0);
     int ok;
 
-    ok = md_ctx &&
-         EVP_DigestVerifyInit(md_ctx, &pkey_ctx, EVP_sha512(), NULL,
-                              key->pkey) == 1 &&
-         EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PADDING) == 1 &&
-         EVP_DigestVerify(md_ctx, sig, sig_len, (const unsigned char *)input,
-                          len) == 1;
+    ok = md_ctx && EVP_DigestVerify(md_ctx, sig, sig_len,
+                                    (const unsigned char *)input, len) == 1;
     EVP_MD_CTX_free(md_ctx);
     return ok;
 }

@@ -1299,6 +1299,7 @@ static void test_jti(void)
 
 typedef struct {
     const mcp_jwt_key *key;
+    const char *shared_token; /* one token every thread verifies */
     int index;
     int failures;
 } worker;
@@ -1331,6 +1332,26 @@ static void *sign_and_verify(void *arg)
             mcp_jwt_verified_clear(&v);
         free(token);
     }
+    /* The threads copy the key's prepared verification context at once,
+     * and each also fails a forged token between good ones: a copy taken
+     * while another thread copies, or after a refusal, still verifies. */
+    for (int i = 0; i < 200; i++) {
+        mcp_jwt_verified v;
+        size_t len = strlen(w->shared_token);
+        char forged[4096];
+        if (mcp_jwt_verify(w->shared_token, len, ring, 1, &opts, &v) !=
+            MCP_JWT_OK)
+            w->failures++;
+        else
+            mcp_jwt_verified_clear(&v);
+        if (i % 10 == 0 && len < sizeof(forged)) {
+            memcpy(forged, w->shared_token, len + 1);
+            forged[len - 2] = forged[len - 2] == 'A' ? 'B' : 'A';
+            if (mcp_jwt_verify(forged, len, ring, 1, &opts, &v) !=
+                MCP_JWT_ERR_SIGNATURE)
+                w->failures++;
+        }
+    }
     return NULL;
 }
 
@@ -1338,9 +1359,18 @@ static void test_threads_share_a_key(fixture *fx)
 {
     pthread_t threads[4];
     worker workers[4];
+    char err[MCP_JWT_ERRLEN];
+    mcp_jwt_claims claims = fixed_claims();
+    char *shared = mcp_jwt_mint(fx->key, &claims, err, sizeof(err));
 
+    CHECK(shared != NULL);
+    if (!shared)
+        return;
     for (int i = 0; i < 4; i++) {
-        workers[i] = (worker){.key = fx->key, .index = i, .failures = 0};
+        workers[i] = (worker){.key = fx->key,
+                              .shared_token = shared,
+                              .index = i,
+                              .failures = 0};
         CHECK_INT(
             pthread_create(&threads[i], NULL, sign_and_verify, &workers[i]), 0);
     }
@@ -1348,6 +1378,7 @@ static void test_threads_share_a_key(fixture *fx)
         pthread_join(threads[i], NULL);
         CHECK_INT(workers[i].failures, 0);
     }
+    free(shared);
 }
 
 static EVP_PKEY *read_private_pkey(const char *path)
