@@ -73,7 +73,7 @@ USER_NAME=bench
 USER_PW=bench-pw
 # What the runs for the profiles do not count: the RSA operation and its
 # set-up, as bench/rsa_speed.c counts them (the copy of a prepared context,
-# then the one-shot call: jwt/rs512.c); one run for signatures, one for
+# then the one-shot call: jwt/prepared.c); one run for signatures, one for
 # verifications.
 SIGN_FUNCS="EVP_MD_CTX_copy_ex EVP_DigestSign"
 VERIFY_FUNCS="EVP_MD_CTX_copy_ex EVP_DigestVerify"
@@ -588,7 +588,7 @@ section() {
     echo "  a half lasts under valgrind add nothing that matters."
     echo "- Raw operations: bench/rsa_speed.c (a context prepared once with \`EVP_DigestSignInit\` and"
     echo "  \`EVP_PKEY_CTX_set_rsa_padding\`, copied with \`EVP_MD_CTX_copy_ex\` before each \`EVP_DigestSign\`,"
-    echo "  as jwt/rs512.c does; the same with Verify) and bench/jwt_speed.c, each with"
+    echo "  as jwt/prepared.c does; the same with Verify) and bench/jwt_speed.c, each with"
     echo "  \`--count K\`: two operations to warm up, then K counted ($K_SIGN signatures, $K_VERIFY"
     echo "  verifications) in a function of their own (\`--toggle-collect=counted_ops\`)."
     echo "- OpenSSL refreshes an RSA key's blinding every 32 private-key operations (about a third of a"

@@ -11,7 +11,7 @@
  * once per thread (EVP_DigestSignInit, RSA_PKCS1_PADDING) and copies it
  * before each EVP_DigestSign, finished in place
  * (EVP_MD_CTX_FLAG_FINALISE): the cheapest way OpenSSL 3.0 offers, and
- * what jwt/rs512.c does (there the copy is made under the key's lock,
+ * what jwt/prepared.c does (there the copy is made under the key's lock,
  * since the threads share the prepared context); --setup init initialises
  * the context for every signature, as jwt/ did until the contexts were
  * prepared; --setup fetched initialises per signature as init does, but
@@ -95,7 +95,7 @@ static int do_ops(EVP_MD_CTX *ctx, EVP_MD_CTX *tmpl, const shared_state *st,
     for (unsigned long i = 0; i < k; i++) {
         int ok = st->copy_setup ? EVP_MD_CTX_copy_ex(ctx, tmpl) == 1
                                 : init_ctx(ctx, st);
-        /* A copy is finished in place, as jwt/rs512.c has it. */
+        /* A copy is finished in place, as jwt/prepared.c has it. */
         if (ok && st->copy_setup)
             EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
         if (!ok || !one_op(ctx, st, sig))

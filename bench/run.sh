@@ -1180,7 +1180,7 @@ if [ -z "$ONLY" ]; then
     echo "  \`MCPCredentialsMintRate off\`, \`MCPCredentialsRateCache none\`; Basic auth from a SHA-1 htpasswd."
     echo "- Mints: \`POST /mcp-credentials/token\` with \`$BODY\`, wrk -t1 -cC. Baseline: bench/rsa_speed.c"
     echo "  (RS512 PKCS#1 v1.5 on a shared EVP_PKEY; each thread prepares a context once and copies it"
-    echo "  before each EVP_DigestSign, as jwt/rs512.c does), 1 thread against c=1, 2 threads against the others. The best concurrency is the"
+    echo "  before each EVP_DigestSign, as jwt/prepared.c does), 1 thread against c=1, 2 threads against the others. The best concurrency is the"
     echo "  one with the best ratio among c >= 2."
     echo "- Pairs: wrk -t2 -c$PAIR_CONC, GET. The bearer pairs send the same Authorization header to both paths."
     echo "- wrk runs on the same two cores as httpd; the raw loop has them to itself."

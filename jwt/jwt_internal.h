@@ -22,7 +22,7 @@
 
 /* Everything signing and verifying need per call is computed once at load
  * time, so a key shared between threads is only ever read, but for its
- * prepared contexts, which are copied under its lock (rs512.c). */
+ * prepared contexts, which are copied under its lock (prepared.c). */
 struct mcp_jwt_key {
     EVP_PKEY *pkey;
     int is_private;
@@ -37,19 +37,25 @@ struct mcp_jwt_key {
     unsigned char hmac_secret[32];
     EVP_MD_CTX *rs512_sign;   /* private keys only */
     EVP_MD_CTX *rs512_verify;
-    CRYPTO_RWLOCK *rs512_lock;
+    EVP_MAC_CTX *hmac;        /* keys with an HMAC secret only */
+    CRYPTO_RWLOCK *prepared_lock;
 };
 
-/* The key's RS512 contexts (PKCS#1 v1.5, SHA-512), prepared once: for
- * verifying, and for signing when the key is private.  Returns 0, or -1
+/* The key's contexts, prepared once (prepared.c): RS512 (PKCS#1 v1.5,
+ * SHA-512) for verifying, for signing when the key is private, and
+ * HMAC-SHA-256 under the secret when it has one.  Returns 0, or -1
  * (nothing prepared). */
-int mcp_rs512_prepare(mcp_jwt_key *key);
-void mcp_rs512_release(mcp_jwt_key *key);
+int mcp_jwt_prepare(mcp_jwt_key *key);
+void mcp_jwt_prepared_release(mcp_jwt_key *key);
 
 /* A context of the caller's own, ready for one EVP_DigestSign (sign) or
  * EVP_DigestVerify: a copy of the prepared one.  NULL on failure.  Free
  * it with EVP_MD_CTX_free(). */
 EVP_MD_CTX *mcp_rs512_begin(const mcp_jwt_key *key, int sign);
+
+/* Likewise, an HMAC context keyed and ready for EVP_MAC_update; free it
+ * with EVP_MAC_CTX_free().  NULL when the key has no HMAC secret. */
+EVP_MAC_CTX *mcp_hmac_begin(const mcp_jwt_key *key);
 
 /* Standard Base64 (RFC 4648 section 4), one line, padded, NUL-terminated;
  * malloc'd.  NULL when out of memory. */

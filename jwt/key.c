@@ -3,7 +3,7 @@
  *
  * Everything a token operation needs besides the EVP_PKEY itself (kid,
  * header segment, modulus length, HMAC secret, the prepared RS512
- * contexts of rs512.c) is computed here once, so that sign and verify
+ * contexts of prepared.c) is computed here once, so that sign and verify
  * only read the key (and copy a context under its lock).
  */
 #include <stdio.h>
@@ -220,7 +220,7 @@ int mcp_jwt_key_from_pkey(EVP_PKEY *pkey, mcp_jwt_key **out, char *err,
     }
     if (compute_kid(key) != 0 || compute_header(key) != 0 ||
         (key->is_private && compute_hmac_secret(key) != 0) ||
-        mcp_rs512_prepare(key) != 0) {
+        mcp_jwt_prepare(key) != 0) {
         mcp_jwt_fail(err, errlen,
                      "could not be prepared for use (out of memory or "
                      "OpenSSL failure)");
@@ -290,7 +290,7 @@ void mcp_jwt_key_free(mcp_jwt_key *key)
     if (!key)
         return;
     OPENSSL_cleanse(key->hmac_secret, sizeof(key->hmac_secret));
-    mcp_rs512_release(key);
+    mcp_jwt_prepared_release(key);
     EVP_PKEY_free(key->pkey);
     free(key->n_b64url);
     free(key->e_b64url);
@@ -321,18 +321,22 @@ const char *mcp_jwt_key_kid(const mcp_jwt_key *key)
 int mcp_jwt_key_hmac(const mcp_jwt_key *key, const unsigned char *data,
                      size_t len, unsigned char out[32])
 {
-    unsigned int out_len = 0;
+    EVP_MAC_CTX *ctx;
+    size_t out_len = 0;
+    int ok;
 
     if (!key || !key->has_hmac_secret || (!data && len > 0))
         return -1;
     ERR_set_mark();
-    if (!HMAC(EVP_sha256(), key->hmac_secret, sizeof(key->hmac_secret),
-              data ? data : (const unsigned char *)"", len, out, &out_len) ||
-        out_len != 32) {
-        ERR_pop_to_mark();
+    ctx = mcp_hmac_begin(key);
+    ok = ctx && EVP_MAC_update(ctx, data ? data : (const unsigned char *)"",
+                               len) &&
+         EVP_MAC_final(ctx, out, &out_len, 32) && out_len == 32;
+    EVP_MAC_CTX_free(ctx);
+    ERR_pop_to_mark();
+    if (!ok) {
         OPENSSL_cleanse(out, 32);
         return -1;
     }
-    ERR_pop_to_mark();
     return 0;
 }

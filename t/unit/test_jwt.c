@@ -1300,6 +1300,7 @@ static void test_jti(void)
 typedef struct {
     const mcp_jwt_key *key;
     const char *shared_token; /* one token every thread verifies */
+    const unsigned char *shared_mac; /* the key's HMAC of that token */
     int index;
     int failures;
 } worker;
@@ -1339,11 +1340,16 @@ static void *sign_and_verify(void *arg)
         mcp_jwt_verified v;
         size_t len = strlen(w->shared_token);
         char forged[4096];
+        unsigned char mac[32];
         if (mcp_jwt_verify(w->shared_token, len, ring, 1, &opts, &v) !=
             MCP_JWT_OK)
             w->failures++;
         else
             mcp_jwt_verified_clear(&v);
+        if (mcp_jwt_key_hmac(w->key, (const unsigned char *)w->shared_token,
+                             len, mac) != 0 ||
+            memcmp(mac, w->shared_mac, sizeof(mac)) != 0)
+            w->failures++;
         if (i % 10 == 0 && len < sizeof(forged)) {
             memcpy(forged, w->shared_token, len + 1);
             forged[len - 2] = forged[len - 2] == 'A' ? 'B' : 'A';
@@ -1363,12 +1369,18 @@ static void test_threads_share_a_key(fixture *fx)
     mcp_jwt_claims claims = fixed_claims();
     char *shared = mcp_jwt_mint(fx->key, &claims, err, sizeof(err));
 
+    unsigned char mac[32];
+
     CHECK(shared != NULL);
     if (!shared)
         return;
+    CHECK_INT(mcp_jwt_key_hmac(fx->key, (const unsigned char *)shared,
+                               strlen(shared), mac),
+              0);
     for (int i = 0; i < 4; i++) {
         workers[i] = (worker){.key = fx->key,
                               .shared_token = shared,
+                              .shared_mac = mac,
                               .index = i,
                               .failures = 0};
         CHECK_INT(
