@@ -488,6 +488,8 @@ row "JSON mint, \`POST <base>/token\`, RSA-2048" "$(c mint2048)" \
 row "JSON mint, RSA-3072" "$(c mint3072)" "one raw RS512 signature, RSA-3072" "$(c sign3072)"
 row "the page's form post (a mint; the answer is the page with the token), RSA-3072" "$(c form3072)" \
     "one raw RS512 signature, RSA-3072" "$(c sign3072)"
+row "the page's form post against the JSON mint, RSA-3072" "$(c form3072)" \
+    "the JSON mint, RSA-3072" "$(c mint3072)"
 row "GET 512 B static behind \`AuthType mcp-bearer\`, \`MCPBearerCache off\` (RSA-3072 token)" \
     "$(c guardednocache)" "the same file without auth + one raw RS512 verification" \
     "$(( $(c open) + $(c verify3072) ))"

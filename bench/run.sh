@@ -97,7 +97,11 @@ PAIR_SECS=$(( SECS > 1 ? SECS / 2 : 1 ))
 PAIR_ROUNDS=$(( SECS > 1 ? ROUNDS * 2 : ROUNDS ))
 MEM_CONC=4                # connections for the memory phase
 OAUTH_CONC=8              # connections redeeming codes; refresh chains
-OAUTH_MIN=0.85            # raw signature CPU / httpd CPU per answer
+OAUTH_MIN=0.95            # raw signature CPU / httpd CPU per answer (the mint's, RSA-3072)
+MINT_MIN_2048=0.85        # raw signature CPU / httpd CPU per mint
+MINT_MIN_3072=0.95
+BEARER_NOCACHE_MAX_US=15  # guarded, cache off: CPU beyond open file + raw verify
+BEARER_CACHE_MAX_US=5     # guarded, cache on: CPU beyond the open file
 STORE_MAX=1.10            # httpd CPU per answer with Redis / with shmcb
 STORE_RATE=1000000/1h     # a mint rate limit that counts and never refuses
 STORE_MINT_CONC=8         # connections minting in part 6
@@ -317,7 +321,12 @@ $vhost_nocache
 CONF
 
 # The authorization server (part 5): an httpd of its own, the RSA-3072 key,
-# the store at its default (shmcb), secrets for what it seals.
+# a shmcb store sized for the run, secrets for what it seals.  Every code
+# redeemed leaves a grant alive (two records: the grant and its refresh
+# generation); the rounds leave some 7,000 records, more than the default
+# 512 KB segment holds (about 6,700 of these sizes), whose rings would
+# then push out codes approved and not yet redeemed.  4 MB holds them all.
+OAUTH_STORE_BYTES=4194304
 CONF_OAUTH=$WORK/oauth.conf
 OAUTH_BASE=http://127.0.0.1:$POAUTH
 head -c 48 /dev/urandom | base64 -w0 >"$WORK/oauth-secret"
@@ -328,6 +337,7 @@ DocumentRoot "$WORK/htdocs"
 
 $SERVER_CONF
 
+MCPCredentialsCache shmcb:$WORK/oauth-store($OAUTH_STORE_BYTES)
 MCPCredentialsSigningKey "$WORK/key-3072.pem"
 MCPCredentialsPublicURL $OAUTH_BASE
 MCPOAuth On
@@ -392,7 +402,7 @@ $(harness_bearer_auth)
 </VirtualHost>
 CONF
 }
-store_conf shmcb "$PSHMCB" "$PSHMCB_NC" shmcb
+store_conf shmcb "$PSHMCB" "$PSHMCB_NC" "shmcb:$WORK/store-shmcb/store($OAUTH_STORE_BYTES)"
 store_conf redis "$PREDIS_HTTPD" "$PREDIS_HTTPD_NC" "$REDIS_STORE"
 
 start_httpd() {
@@ -660,6 +670,10 @@ summary() {
 ROWS=""
 # row FIGURE OURS BASELINE RATIO TARGET MET
 row() { ROWS="$ROWS| $1 | $2 | $3 | $4 | $5 | $6 |"$'\n'; }
+# at_most VALUE MAX -> yes or **no**
+at_most() {
+    if awk -v v="$1" -v m="$2" 'BEGIN { exit !(v != "" && v + 0 <= m) }'; then echo yes; else echo "**no**"; fi
+}
 # judge RATIO MIN -> yes or **no**
 judge() {
     if awk -v r="$1" -v m="$2" 'BEGIN { exit !(r != "n/a" && r + 0 >= m) }'; then echo yes; else echo "**no**"; fi
@@ -691,22 +705,25 @@ for bits in $BITS_LIST; do
     best_c="" best_ratio=-1
     for c in $MINT_CONC; do
         [ "$c" != 1 ] || continue
-        read -r _ _ ratio cpu _ _ _ _ steady < <(summary "mint-$bits-c$c")
-        # the best concurrency by the ratio that will judge it
-        [ "$steady" = steady ] || ratio=$cpu
-        if awk -v r="$ratio" -v b="$best_ratio" 'BEGIN { exit !(r != "n/a" && r + 0 > b + 0) }'; then
-            best_c=$c best_ratio=$ratio
+        read -r _ _ _ cpu _ _ _ _ _ < <(summary "mint-$bits-c$c")
+        # the best concurrency by the CPU ratio, which judges it
+        if awk -v r="$cpu" -v b="$best_ratio" 'BEGIN { exit !(r != "n/a" && r + 0 > b + 0) }'; then
+            best_c=$c best_ratio=$cpu
         fi
     done
+    eval "MINT_BEST_C_$bits=\$best_c"
     for c in $MINT_CONC; do
         read -r o b ratio cpu p50 p99 _ _ steady < <(summary "mint-$bits-c$c")
         if [ "$c" = 1 ]; then bl="raw, 1 thread"; else bl="raw, 2 threads"; fi
         fig="mint RSA-$bits, c=$c (p50 $p50 ms, p99 $p99 ms)" target="" met=""
         if [ "$c" = "$best_c" ]; then
             fig="**mint RSA-$bits, best: c=$c** (p50 $p50 ms, p99 $p99 ms)"
-            if [ "$bits" = 2048 ]; then target="(reported)"; met="-"
-            else target=">= 0.90"; met=$(verdict "$ratio" "$cpu" "$steady" 0.90); fi
-            ratio="**$ratio**"
+            case $bits in
+            2048) target=">= $MINT_MIN_2048 (cpu)"; met=$(judge "$cpu" "$MINT_MIN_2048") ;;
+            3072) target=">= $MINT_MIN_3072 (cpu)"; met=$(judge "$cpu" "$MINT_MIN_3072") ;;
+            *) target="(reported)"; met="-" ;;
+            esac
+            cpu="**$cpu**"
         fi
         row "$fig" "$o/s" "$b/s ($bl)" "$ratio (cpu $cpu)" "$target" "$met"
     done
@@ -771,10 +788,29 @@ if [ -n "$nocache_cpu" ]; then
     added_nocache=$(calc "$nocache_cpu - $nocache_open_cpu" 1)
     row "httpd CPU added per guarded request, cache off (on), vs one raw RS512 verify (RSA-3072)" \
         "$added_nocache us ($added_cpu us)" "$verify_cpu us" "$(div "$added_nocache" "$verify_cpu")" "(reported)" "-"
+    beyond=$(calc "$added_nocache - $verify_cpu" 1)
+    row "**cache off: httpd CPU per guarded request beyond the unguarded request and one raw verify**" \
+        "**$beyond us**" "-" "-" "<= $BEARER_NOCACHE_MAX_US us" "$(at_most "$beyond" "$BEARER_NOCACHE_MAX_US")"
+    row "**cache on: httpd CPU per guarded request beyond the unguarded request**" \
+        "**$added_cpu us**" "-" "-" "<= $BEARER_CACHE_MAX_US us" "$(at_most "$added_cpu" "$BEARER_CACHE_MAX_US")"
 else
     row "httpd CPU added per guarded request vs one raw RS512 verify (RSA-3072)" \
         "$added_cpu us" "$verify_cpu us" "$(div "$added_cpu" "$verify_cpu")" "(reported)" "-"
 fi
+
+# A mint is an HTTP request as well as a signature: the CPU an unguarded
+# request for a small file costs httpd (the open side of the pair above)
+# is spent on every mint whatever the module does, which bounds the CPU
+# ratio a mint can reach: raw / (raw + that).
+for bits in $BITS_LIST; do
+    c=$(eval "echo \${MINT_BEST_C_$bits:-}")
+    [ -n "$c" ] && [ -n "$open_cpu" ] || continue
+    read -r _ _ _ _ _ _ ocpu bcpu _ < <(summary "mint-$bits-c$c")
+    outside=$(calc "$ocpu - $bcpu" 1)
+    module=$(calc "$ocpu - $bcpu - $open_cpu" 1)
+    row "mint RSA-$bits, c=$c: httpd CPU per mint beyond the raw signature (of which the module's, beyond a bare request's $open_cpu us); the ceiling raw / (raw + bare request)" \
+        "$outside us ($module us)" "$bcpu us (raw)" "$(div "$bcpu" "$(calc "$bcpu + $open_cpu" 1)") (ceiling)" "(reported)" "-"
+done
 
 if [ "$QUICK" != 1 ]; then
     # The jwt/ unit without httpd, 1 thread: its own overhead per operation.
@@ -1080,7 +1116,7 @@ store_section() {
     echo "What it measures: what a farm's shared store costs httpd, against the local one. Two httpds"
     echo "of one configuration run side by side (each one child, event MPM as above, \`MCPOAuth On\`, the"
     echo "RSA-3072 key, \`MCPCredentialsMintRate $STORE_RATE\`: every mint and approval is counted in"
-    echo "the store, none refused); the one difference is \`MCPCredentialsCache shmcb\` against"
+    echo "the store, none refused); the one difference is \`MCPCredentialsCache shmcb:PATH($OAUTH_STORE_BYTES)\` against"
     echo "\`MCPCredentialsCache redis:127.0.0.1:PORT\`, a redis-server of the run's own on loopback"
     echo "(\`--save '' --appendonly no\`)."
     echo
@@ -1186,7 +1222,8 @@ if [ -z "$ONLY" ]; then
     echo "- wrk runs on the same two cores as httpd; the raw loop has them to itself."
     echo "- Memory: a fresh httpd, ab -k -c $MEM_CONC; VmRSS of the single worker."
     echo "- OAuth: a second httpd (same MPM settings) with \`MCPOAuth On\`, the RSA-3072 key, the store"
-    echo "  at its default (shmcb), \`MCPCredentialsMintRate off\`; one client registered, Python's"
+    echo "  shmcb of $((OAUTH_STORE_BYTES / 1048576)) MB (the rounds keep some 7,000 records alive, more than the default 512 KB holds),"
+    echo "  \`MCPCredentialsMintRate off\`; one client registered, Python's"
     echo "  http.client on $OAUTH_CONC keep-alive connections (bench/oauth_client.py). Code redemption: each"
     echo "  round approves $OAUTH_CODES codes through the consent page and its form (not measured), then"
     echo "  redeems them all (\`grant_type=authorization_code\` with PKCE S256); refresh: $OAUTH_CONC chains,"
