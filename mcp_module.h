@@ -338,11 +338,12 @@ int mcp_is_bearer_request(request_rec *r);
 mcp_token_request *mcp_pool_token_request(apr_pool_t *p);
 
 /* mcp_store.c: the module's one store (MCPCredentialsCache): a local
- * socache (shmcb, dbm; one global mutex per machine) or a network store
- * shared by a farm (redis, memcache; mcp_store_net.c), behind a circuit
- * breaker.  Every call answers APR_SUCCESS, APR_NOTFOUND, or a failure
- * (logged once per outage; mcp_store_retry_after() then tells the
- * client when to come back). */
+ * socache (shmcb, dbm: the records in one instance, the counters in
+ * another, a global mutex each) or a network store shared by a farm
+ * (redis, memcache; mcp_store_net.c), behind a circuit breaker.  Every
+ * call answers APR_SUCCESS, APR_NOTFOUND, or a failure (logged once per
+ * outage; mcp_store_retry_after() then tells the client when to come
+ * back). */
 int mcp_store_pre_config(apr_pool_t *pconf);
 int mcp_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                           server_rec *s);

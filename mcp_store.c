@@ -4,7 +4,12 @@
  *
  * - shmcb, dbm (or any other socache provider): one machine.  socache
  *   offers no atomic update, so every call and every read-modify-write
- *   happens under one global mutex.
+ *   happens under a global mutex.  With shmcb and dbm the counters have
+ *   an instance of their own (a second segment, a second file), each
+ *   under its own mutex: shmcb's subcaches are rings, each write pushes
+ *   out the oldest records of its subcache, and a counter is written at
+ *   every mint below its cap, so counters among the records would push
+ *   out codes and grants.  Any other provider keeps them together.
  * - redis, memcache: shared by a farm, through APR-util's clients
  *   (mcp_store_net.c).  The servers make each call atomic: a take is a
  *   delete whose answer says who removed the record, a count is an
@@ -36,6 +41,12 @@
 #define MUTEX_ID "mcp-credentials-rate"
 /* The socache namespace (the network stores use it too, mcp_store_net.c). */
 #define CACHE_NAMESPACE "mcp-cred"
+/* The counters' own instance: its namespace (which names the provider's
+ * default file when no path is given), the suffix after a path given, and
+ * the mutex's instance (which names its lock file, if any). */
+#define COUNTERS_NAMESPACE "mcp-cred-counters"
+#define COUNTERS_SUFFIX ".counters"
+#define COUNTERS_MUTEX "counters"
 /* A counter's record in a local store: the count, 4 bytes big-endian. */
 #define COUNT_LEN 4
 
@@ -53,6 +64,12 @@ struct client {
     int retired;
 };
 
+/* A socache instance and the global mutex every call to it holds. */
+struct socache {
+    ap_socache_instance_t *instance;
+    apr_global_mutex_t *mutex;
+};
+
 /*
  * Process-wide, written in post_config (single-threaded, before any child
  * exists) and in child_init (before the child's threads start), only read
@@ -63,9 +80,10 @@ struct client {
 static struct {
     const char *spec;       /* MCPCredentialsCache, for the log */
     const ap_socache_provider_t *provider;
-    ap_socache_instance_t *instance;
-    apr_global_mutex_t *mutex;
-    int lockless;           /* child_init could not attach the mutex */
+    struct socache records; /* consents, codes, grants, generations */
+    struct socache own_counters;
+    struct socache *counters;   /* &own_counters, or &records */
+    int lockless;           /* child_init could not attach a mutex */
     int dbm;                /* the provider is mod_socache_dbm */
     int net_kind;           /* MCP_NETSTORE_*, or 0 for a socache */
     const char *net_servers;
@@ -88,9 +106,11 @@ int mcp_store_pre_config(apr_pool_t *pconf)
 
 static apr_status_t destroy_store(void *s)
 {
-    if (store.instance)
-        store.provider->destroy(store.instance, s);
-    store.instance = NULL;
+    if (store.own_counters.instance)
+        store.provider->destroy(store.own_counters.instance, s);
+    if (store.records.instance)
+        store.provider->destroy(store.records.instance, s);
+    store.own_counters.instance = store.records.instance = NULL;
     return APR_SUCCESS;
 }
 
@@ -103,14 +123,79 @@ static int oauth_anywhere(server_rec *s)
     return 0;
 }
 
+/*
+ * The counters' instance takes the records' arguments with
+ * COUNTERS_SUFFIX after the path: shmcb's "PATH(BYTES)" gives
+ * "PATH.counters(BYTES)", a segment of the same size (shmcb uses the path
+ * only where it cannot share anonymous memory), dbm's "PATH" a second file
+ * "PATH.counters".  No arguments give none: shmcb's default size, and each
+ * provider's default file under DefaultRuntimeDir, which the namespace
+ * names.
+ */
+static const char *counters_args(apr_pool_t *p, const char *args)
+{
+    size_t n = args ? strlen(args) : 0;
+    const char *size = n && args[n - 1] == ')' ? strrchr(args, '(') : NULL;
+
+    if (!n)
+        return NULL;
+    if (!size)
+        return apr_pstrcat(p, args, COUNTERS_SUFFIX, NULL);
+    return apr_pstrcat(p, apr_pstrmemdup(p, args, size - args),
+                       COUNTERS_SUFFIX, size, NULL);
+}
+
+/* Creates and initialises one instance of the provider and its mutex;
+ * what names it in the log. */
+static int socache_open(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
+                        const char *what, const char *args,
+                        const char *namespace,
+                        const struct ap_socache_hints *hints,
+                        const char *mutex_instance, struct socache *out)
+{
+    ap_socache_instance_t *instance;
+    const char *err;
+    apr_status_t rv;
+
+    err = store.provider->create(&instance, args, ptemp, pconf);
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     "MCPCredentialsCache (%s): %s", what, err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    rv = ap_global_mutex_create(&out->mutex, NULL, MUTEX_ID, mutex_instance,
+                                s, pconf, 0);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "mcp_credentials: cannot create the mutex of the "
+                     "cache's %s",
+                     what);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    rv = store.provider->init(instance, namespace, hints, s, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "mcp_credentials: cannot initialise the cache's %s",
+                     what);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    out->instance = instance;
+    return OK;
+}
+
 static int socache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                                server_rec *s, const char *name,
                                const char *args)
 {
     static const struct ap_socache_hints hints = {32, 16, 60};
+    /* A counter is a 32-byte key and a 4-byte count.  shmcb splits a
+     * segment between index entries (24 bytes each) and data by these
+     * hints as if an entry took no room: told 4, it would give most of
+     * 512 KB to entries and keep 75 counters a subcache.  With the entry
+     * counted in the value, both run out together: 136 counters in each
+     * of the 64 subcaches, 8,704 in all. */
+    static const struct ap_socache_hints counter_hints = {32, 4 + 24, 60};
     const mcp_server_conf *conf = mcp_server_config(s);
-    const char *err;
-    apr_status_t rv;
 
     store.provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
                                         AP_SOCACHE_PROVIDER_VERSION);
@@ -129,28 +214,20 @@ static int socache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
         return OK;
     }
     store.dbm = !strcasecmp(name, "dbm");
-    err = store.provider->create(&store.instance, args, ptemp, pconf);
-    if (err) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "MCPCredentialsCache: %s",
-                     err);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    rv = ap_global_mutex_create(&store.mutex, NULL, MUTEX_ID, NULL, s, pconf,
-                                0);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     "mcp_credentials: cannot create the cache's mutex");
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    rv = store.provider->init(store.instance, CACHE_NAMESPACE, &hints, s,
-                              pconf);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     "mcp_credentials: cannot initialise the cache");
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
+    /* Destroys whichever instances exist when pconf goes (a restart,
+     * the end): the segments, dbm's files. */
     apr_pool_cleanup_register(pconf, s, destroy_store, apr_pool_cleanup_null);
-    return OK;
+    if (socache_open(pconf, ptemp, s, "records", args, CACHE_NAMESPACE,
+                     &hints, NULL, &store.records) != OK)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    if (strcasecmp(name, "shmcb") && !store.dbm) {
+        store.counters = &store.records;
+        return OK;
+    }
+    store.counters = &store.own_counters;
+    return socache_open(pconf, ptemp, s, "counters",
+                        counters_args(pconf, args), COUNTERS_NAMESPACE,
+                        &counter_hints, COUNTERS_MUTEX, &store.own_counters);
 }
 
 int mcp_store_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
@@ -207,6 +284,14 @@ static void release_client(struct client *c)
         apr_pool_destroy(c->pool);
 }
 
+/* Whether this child could attach the mutex of c. */
+static int attach(struct socache *c, apr_pool_t *pchild)
+{
+    return apr_global_mutex_child_init(&c->mutex,
+                                       apr_global_mutex_lockfile(c->mutex),
+                                       pchild) == APR_SUCCESS;
+}
+
 void mcp_store_child_init(apr_pool_t *pchild, server_rec *s)
 {
     if (store.spec &&
@@ -241,13 +326,11 @@ void mcp_store_child_init(apr_pool_t *pchild, server_rec *s)
                          "it refuses to mint and to grant",
                          store.spec);
     }
-    if (store.mutex &&
-        apr_global_mutex_child_init(&store.mutex,
-                                    apr_global_mutex_lockfile(store.mutex),
-                                    pchild) != APR_SUCCESS) {
+    if ((store.records.mutex && !attach(&store.records, pchild)) ||
+        (store.own_counters.mutex && !attach(&store.own_counters, pchild))) {
         /* Everything that needs the store fails closed in this process. */
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
-                     "mcp_credentials: cannot attach the cache's mutex; "
+                     "mcp_credentials: cannot attach the cache's mutexes; "
                      "this process refuses to mint and to grant");
         store.lockless = 1;
     }
@@ -255,7 +338,7 @@ void mcp_store_child_init(apr_pool_t *pchild, server_rec *s)
 
 int mcp_store_exists(void)
 {
-    return store.instance != NULL || store.net_kind != 0;
+    return store.records.instance != NULL || store.net_kind != 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -355,21 +438,21 @@ void mcp_store_retry_after(request_rec *r)
 }
 
 /* ------------------------------------------------------------------ */
-/* A local socache, under the global mutex                              */
+/* A local socache, under its global mutex                              */
 /* ------------------------------------------------------------------ */
 
-static apr_status_t lock(void)
+static apr_status_t lock(const struct socache *c)
 {
-    if (!store.instance || store.lockless)
+    if (!c || !c->instance || store.lockless)
         return APR_EGENERAL;
-    return apr_global_mutex_lock(store.mutex);
+    return apr_global_mutex_lock(c->mutex);
 }
 
-static apr_status_t socache_get(request_rec *r, const unsigned char *key,
-                                unsigned int klen, unsigned char *val,
-                                unsigned int *vlen)
+static apr_status_t socache_get(request_rec *r, const struct socache *c,
+                                const unsigned char *key, unsigned int klen,
+                                unsigned char *val, unsigned int *vlen)
 {
-    apr_status_t rv = store.provider->retrieve(store.instance, r->server, key,
+    apr_status_t rv = store.provider->retrieve(c->instance, r->server, key,
                                                klen, val, vlen, r->pool);
     /* mod_socache_dbm answers a key it never stored with APR_EGENERAL
      * (its DBM returns no value, and it reads that as a damaged one);
@@ -380,11 +463,12 @@ static apr_status_t socache_get(request_rec *r, const unsigned char *key,
     return rv;
 }
 
-static apr_status_t socache_put(request_rec *r, const unsigned char *key,
-                                unsigned int klen, apr_int64_t expiry_sec,
+static apr_status_t socache_put(request_rec *r, const struct socache *c,
+                                const unsigned char *key, unsigned int klen,
+                                apr_int64_t expiry_sec,
                                 const unsigned char *val, unsigned int vlen)
 {
-    return store.provider->store(store.instance, r->server, key, klen,
+    return store.provider->store(c->instance, r->server, key, klen,
                                  apr_time_from_sec(expiry_sec),
                                  (unsigned char *)val, vlen, r->pool);
 }
@@ -410,10 +494,10 @@ apr_status_t mcp_store_get(request_rec *r, const unsigned char *key,
         return leave(r, c, k, NET(c) ? mcp_netstore_get(NET(c), r->pool, key,
                                                      klen, val, vlen)
                                   : APR_EGENERAL);
-    if ((rv = lock()) != APR_SUCCESS)
+    if ((rv = lock(&store.records)) != APR_SUCCESS)
         return leave(r, c, k, rv);
-    rv = socache_get(r, key, klen, val, vlen);
-    apr_global_mutex_unlock(store.mutex);
+    rv = socache_get(r, &store.records, key, klen, val, vlen);
+    apr_global_mutex_unlock(store.records.mutex);
     return leave(r, c, k, rv);
 }
 
@@ -431,10 +515,10 @@ apr_status_t mcp_store_put(request_rec *r, const unsigned char *key,
         return leave(r, c, k, NET(c) ? mcp_netstore_put(NET(c), key, klen,
                                                      expiry_sec, val, vlen)
                                   : APR_EGENERAL);
-    if ((rv = lock()) != APR_SUCCESS)
+    if ((rv = lock(&store.records)) != APR_SUCCESS)
         return leave(r, c, k, rv);
-    rv = socache_put(r, key, klen, expiry_sec, val, vlen);
-    apr_global_mutex_unlock(store.mutex);
+    rv = socache_put(r, &store.records, key, klen, expiry_sec, val, vlen);
+    apr_global_mutex_unlock(store.records.mutex);
     return leave(r, c, k, rv);
 }
 
@@ -460,13 +544,13 @@ apr_status_t mcp_store_take(request_rec *r, const unsigned char *key,
     }
     /* Under the mutex: the provider's remove does not say whether the key
      * was there (dbm answers success either way). */
-    if ((rv = lock()) != APR_SUCCESS)
+    if ((rv = lock(&store.records)) != APR_SUCCESS)
         return leave(r, c, k, rv);
-    rv = socache_get(r, key, klen, val, vlen);
+    rv = socache_get(r, &store.records, key, klen, val, vlen);
     if (rv == APR_SUCCESS)
-        rv = store.provider->remove(store.instance, r->server, key, klen,
-                                    r->pool);
-    apr_global_mutex_unlock(store.mutex);
+        rv = store.provider->remove(store.records.instance, r->server, key,
+                                    klen, r->pool);
+    apr_global_mutex_unlock(store.records.mutex);
     return leave(r, c, k, rv);
 }
 
@@ -487,17 +571,17 @@ apr_status_t mcp_store_count(request_rec *r, const unsigned char *key,
         return leave(r, c, k, NET(c) ? mcp_netstore_count(NET(c), key, klen,
                                                        expiry_sec, count)
                                   : APR_EGENERAL);
-    if ((rv = lock()) != APR_SUCCESS)
+    if ((rv = lock(store.counters)) != APR_SUCCESS)
         return leave(r, c, k, rv);
-    rv = socache_get(r, key, klen, rec, &len);
+    rv = socache_get(r, store.counters, key, klen, rec, &len);
     if (rv == APR_SUCCESS && len != sizeof(rec))
         rv = APR_EGENERAL;  /* not a counter of this module */
     if (rv == APR_SUCCESS)
         n = ((apr_uint32_t)rec[0] << 24) | ((apr_uint32_t)rec[1] << 16) |
             ((apr_uint32_t)rec[2] << 8) | rec[3];
     if (rv == APR_SUCCESS && n >= cap) {
-        /* Past the cap: counted, not written (a refused flood churns
-         * nothing out of shmcb). */
+        /* Past the cap: counted, not written (a refused flood churns no
+         * other counter out of shmcb). */
         *count = n < 0xffffffffu ? n + 1 : n;
     }
     else if (rv == APR_SUCCESS || rv == APR_NOTFOUND) {
@@ -507,10 +591,11 @@ apr_status_t mcp_store_count(request_rec *r, const unsigned char *key,
         rec[1] = (unsigned char)(n >> 16);
         rec[2] = (unsigned char)(n >> 8);
         rec[3] = (unsigned char)n;
-        rv = socache_put(r, key, klen, expiry_sec, rec, sizeof(rec));
+        rv = socache_put(r, store.counters, key, klen, expiry_sec, rec,
+                         sizeof(rec));
         *count = n;
     }
-    apr_global_mutex_unlock(store.mutex);
+    apr_global_mutex_unlock(store.counters->mutex);
     return leave(r, c, k, rv);
 }
 
@@ -527,11 +612,11 @@ apr_status_t mcp_store_touch(request_rec *r, const unsigned char *key,
         return APR_SUCCESS;
     if ((rv = enter(r, &c, &k)) != APR_SUCCESS)
         return rv;
-    if ((rv = lock()) != APR_SUCCESS)
+    if ((rv = lock(&store.records)) != APR_SUCCESS)
         return leave(r, c, k, rv);
-    rv = socache_get(r, key, klen, rec, &len);
+    rv = socache_get(r, &store.records, key, klen, rec, &len);
     if (rv == APR_SUCCESS)
-        rv = socache_put(r, key, klen, expiry_sec, rec, len);
-    apr_global_mutex_unlock(store.mutex);
+        rv = socache_put(r, &store.records, key, klen, expiry_sec, rec, len);
+    apr_global_mutex_unlock(store.records.mutex);
     return leave(r, c, k, rv);
 }

@@ -2,8 +2,10 @@
 # reach: configurations httpd must refuse, a pinned client id metadata
 # document, the per-address registration limit, an https redirect nobody
 # allowed, approval through a bearer-guarded location, an expired code,
-# `mcp-token revoke --sub` ending grants, and what a restart does to grants
-# with shmcb (they end) and with memcached (they stay).
+# `mcp-token revoke --sub` ending grants, what a restart does to grants
+# with shmcb (they end) and with memcached (they stay), and that neither a
+# flood of refused registrations nor one user's stream of mints pushes a
+# grant out of shmcb.
 use strict;
 use warnings FATAL => 'all';
 
@@ -23,7 +25,7 @@ use URI::QueryParam ();
 use lib "$FindBin::Bin/lib";
 use MCPTest qw(config_test t_dir);
 
-plan tests => 66, need { 'memcached is installed (make deps)' => -x '/usr/bin/memcached' };
+plan tests => 69, need { 'memcached is installed (make deps)' => -x '/usr/bin/memcached' };
 
 my $t = t_dir();
 my $m = $ENV{MCP_MODDIR} || '/usr/lib/apache2/modules';
@@ -50,6 +52,10 @@ my $LOC = MCPTest::basic_location('/mcp-credentials',
     'MCPCredentialsMintRate off');
 my $ORIGIN = 'MCPCredentialsPublicURL http://127.0.0.1:1';
 my $OAUTH = "MCPOAuth On\nMCPOAuthSecretFile $dir/secret";
+# A limit no one reaches, in windows of one second.
+my $FLOOD = MCPTest::basic_location('/flood',
+    "MCPCredentialsRolesFrom static ROLE_USER", 'MCPCredentialsLoginURL none',
+    'MCPCredentialsMintRate 1000000/1s');
 
 # --- configurations httpd refuses (apache2 -t), each naming the cause.
 my @refused = (
@@ -130,6 +136,7 @@ $LOC
 <Location /login>
     SetHandler mcp-credentials-login
 </Location>
+$FLOOD
 CONF
 }
 
@@ -296,11 +303,29 @@ ok t_cmp($meta->{client_id_metadata_document_supported}, JSON::PP::true,
     # nothing, and a grant refreshed again and again stays in.
     my $refused = grep { register($h, {redirect_uris => ['http://127.0.0.1/cb']})->code == 429 } 1 .. 1500;
     ok t_cmp($refused, 1500, '1500 registrations over the limit are refused');
-    my $alive = grep { my $res = refresh($h, $codes[$_]->{client}, $tokens[$_]->{refresh_token});
-        $tokens[$_]->{refresh_token} = $json->decode($res->decoded_content)->{refresh_token}
-            if $res->code == 200;
-        $res->code == 200 } 0 .. 249;
+    my $refresh_all = sub {
+        grep { my $res = refresh($h, $codes[$_]->{client}, $tokens[$_]->{refresh_token});
+            $tokens[$_]->{refresh_token} = $json->decode($res->decoded_content)->{refresh_token}
+                if $res->code == 200;
+            $res->code == 200 } 0 .. 249;
+    };
+    my $alive = $refresh_all->();
     ok t_cmp($alive, 250, 'after the flood, the 250 grants are alive');
+
+    # A user minting under a limit no one reaches rewrites a counter at
+    # every mint; counters have a segment of their own, so that churn
+    # pushes out no grant.  Windows of one second move the counter to
+    # another of shmcb's subcaches every second: in a shared segment the
+    # flood would reach the grants of several subcaches, not only the
+    # few (one 64th) that share the subcache of one window's counter.
+    my $flood = LWP::UserAgent->new(timeout => 20, keep_alive => 1);
+    my $minted = grep {
+        $flood->request(POST $h->url('/flood/token'), MCPTest::basic('bob'),
+            'Content-Type' => 'application/json',
+            Content => '{"expiresIn":"PT5M"}')->code == 200 } 1 .. 2000;
+    ok t_cmp($minted, 2000, 'one user mints 2000 tokens under a limit never reached');
+    $alive = $refresh_all->();
+    ok t_cmp($alive, 250, 'after 2000 mints, the 250 grants are alive');
     my ($g0, $busy) = ($codes[0], $tokens[0]->{refresh_token});
     my $rotated = 0;
     for (1 .. 300) {
@@ -380,6 +405,9 @@ $h->stop;
     my $g = code_for($d);
     ok t_cmp(redeem($d, $g)->code, 200, 'dbm: a client registers and its code is redeemed');
     ok t_cmp(error_of(redeem($d, $g)), 'invalid_grant', 'dbm: a second redemption is invalid_grant');
+    my @counters = glob "$dir/dbm/store.counters*";
+    ok t_cmp(scalar @counters > 0 ? 1 : 0, 1,
+        'dbm: the registration counters are in a file of their own, beside the records');
     $log .= $d->log;
     $d->stop;
 }
