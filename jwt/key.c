@@ -2,9 +2,9 @@
  * A loaded key: what it refuses, what it precomputes, what it tells.
  *
  * Everything a token operation needs besides the EVP_PKEY itself (kid,
- * header segment, modulus length, HMAC secret, the prepared RS512
- * contexts of prepared.c) is computed here once, so that sign and verify
- * only read the key (and copy a context under its lock).
+ * header segment, modulus length, HMAC secret, the RS512 and HMAC
+ * contexts of prepared.c) is computed here once, so that sign, verify and
+ * MAC only read the key (and copy a context under its lock).
  */
 #include <stdio.h>
 #include <stdlib.h>
