@@ -955,6 +955,12 @@ const char *mcp_set_oauth(cmd_parms *cmd, void *dc, int on)
  * tokens): the file's bytes, trailing white space dropped.  The first
  * given seals; every one opens, so a new one goes first and the old one
  * stays until what it sealed has expired. */
+static apr_status_t free_hmac(void *hmac)
+{
+    mcp_hmac_free(hmac);
+    return APR_SUCCESS;
+}
+
 const char *mcp_set_oauth_secret(cmd_parms *cmd, void *dc, const char *arg)
 {
     mcp_server_conf *conf = mcp_server_config(cmd->server);
@@ -962,6 +968,7 @@ const char *mcp_set_oauth_secret(cmd_parms *cmd, void *dc, const char *arg)
     char err[512], *buf;
     size_t len;
     mcp_secret *secret;
+    mcp_hmac *hmac;
     (void)dc;
 
     if (!path)
@@ -987,6 +994,14 @@ const char *mcp_set_oauth_secret(cmd_parms *cmd, void *dc, const char *arg)
     secret->bytes = apr_pmemdup(cmd->pool, buf, len);
     secret->len = len;
     mcp_file_free(buf, len);
+    /* Prepared once for every MAC the server computes with it. */
+    hmac = mcp_hmac_new(secret->bytes, secret->len);
+    if (!hmac)
+        return apr_psprintf(cmd->pool, "%s: OpenSSL cannot key an HMAC "
+                            "with %s", cmd->cmd->name, path);
+    apr_pool_cleanup_register(cmd->pool, hmac, free_hmac,
+                              apr_pool_cleanup_null);
+    secret->hmac = hmac;
     return NULL;
 }
 

@@ -50,6 +50,23 @@ int mcp_b64url_decode(const char *in, size_t len, unsigned char *out,
                       size_t *outlen);
 
 /* ------------------------------------------------------------------ */
+/* HMAC-SHA-256 under a key prepared once                               */
+/* ------------------------------------------------------------------ */
+
+/* A MAC key ready for use (prepared.c): HMAC() would look its method and
+ * digest up at every call.  Threads may share one. */
+typedef struct mcp_hmac mcp_hmac;
+
+/* A prepared copy of key (len bytes, at least 1).  NULL on failure. */
+mcp_hmac *mcp_hmac_new(const unsigned char *key, size_t len);
+void mcp_hmac_free(mcp_hmac *h);
+
+/* HMAC-SHA-256 of data (n bytes) into out.  Returns 0, or -1 (out
+ * cleared). */
+int mcp_hmac_sha256(const mcp_hmac *h, const unsigned char *data, size_t n,
+                    unsigned char out[32]);
+
+/* ------------------------------------------------------------------ */
 /* Keys                                                                 */
 /* ------------------------------------------------------------------ */
 

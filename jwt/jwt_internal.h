@@ -37,7 +37,7 @@ struct mcp_jwt_key {
     unsigned char hmac_secret[32];
     EVP_MD_CTX *rs512_sign;   /* private keys only */
     EVP_MD_CTX *rs512_verify;
-    EVP_MAC_CTX *hmac;        /* keys with an HMAC secret only */
+    mcp_hmac *hmac;           /* keys with an HMAC secret only */
     CRYPTO_RWLOCK *prepared_lock;
 };
 
@@ -52,10 +52,6 @@ void mcp_jwt_prepared_release(mcp_jwt_key *key);
  * EVP_DigestVerify: a copy of the prepared one.  NULL on failure.  Free
  * it with EVP_MD_CTX_free(). */
 EVP_MD_CTX *mcp_rs512_begin(const mcp_jwt_key *key, int sign);
-
-/* Likewise, an HMAC context keyed and ready for EVP_MAC_update; free it
- * with EVP_MAC_CTX_free().  NULL when the key has no HMAC secret. */
-EVP_MAC_CTX *mcp_hmac_begin(const mcp_jwt_key *key);
 
 /* Standard Base64 (RFC 4648 section 4), one line, padded, NUL-terminated;
  * malloc'd.  NULL when out of memory. */

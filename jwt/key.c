@@ -321,22 +321,7 @@ const char *mcp_jwt_key_kid(const mcp_jwt_key *key)
 int mcp_jwt_key_hmac(const mcp_jwt_key *key, const unsigned char *data,
                      size_t len, unsigned char out[32])
 {
-    EVP_MAC_CTX *ctx;
-    size_t out_len = 0;
-    int ok;
-
-    if (!key || !key->has_hmac_secret || (!data && len > 0))
+    if (!key || !key->has_hmac_secret)
         return -1;
-    ERR_set_mark();
-    ctx = mcp_hmac_begin(key);
-    ok = ctx && EVP_MAC_update(ctx, data ? data : (const unsigned char *)"",
-                               len) &&
-         EVP_MAC_final(ctx, out, &out_len, 32) && out_len == 32;
-    EVP_MAC_CTX_free(ctx);
-    ERR_pop_to_mark();
-    if (!ok) {
-        OPENSSL_cleanse(out, 32);
-        return -1;
-    }
-    return 0;
+    return mcp_hmac_sha256(key->hmac, data, len, out);
 }

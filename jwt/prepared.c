@@ -1,6 +1,7 @@
 /*
- * The contexts of a key's operations, prepared once when it is loaded:
- * RS512 signing and verification, and the HMAC of its derived secret.
+ * Contexts prepared once: a key's RS512 signing and verification, when it
+ * is loaded, and HMAC-SHA-256 keys (a token key's derived secret, the
+ * authorization server's secrets).
  *
  * EVP_DigestSignInit and EVP_DigestVerifyInit look the digest, the
  * signature method and the key's provider form up in OpenSSL's shared
@@ -11,12 +12,14 @@
  * instead.
  *
  * OpenSSL does not allow one context to be used by two threads at once,
- * and copying reads it: the copies of a key's contexts are serialised by
- * the key's lock, held for the copy alone (a few thousand instructions,
- * never for the RSA operation).  The copy is then the caller's own.
+ * and copying reads it: the copies of a prepared context are serialised
+ * by a lock of its own, held for the copy alone (a few thousand
+ * instructions, never for the RSA operation or the MAC).  The copy is
+ * then the caller's own.
  */
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/params.h>
 #include <openssl/rsa.h>
 
@@ -40,25 +43,78 @@ static EVP_MD_CTX *prepared(EVP_PKEY *pkey, int sign)
     return ctx;
 }
 
-/* HMAC-SHA-256 keyed with the key's derived secret, ready for data. */
-static EVP_MAC_CTX *prepared_hmac(const mcp_jwt_key *key)
+/* ------------------------------------------------------------------ */
+/* HMAC                                                                 */
+/* ------------------------------------------------------------------ */
+
+struct mcp_hmac {
+    EVP_MAC_CTX *ctx; /* keyed, never updated: only duplicated */
+    CRYPTO_RWLOCK *lock;
+};
+
+mcp_hmac *mcp_hmac_new(const unsigned char *key, size_t len)
 {
+    mcp_hmac *h = OPENSSL_zalloc(sizeof(*h));
     EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
                                          (char *)"SHA2-256", 0),
         OSSL_PARAM_construct_end()};
 
+    if (h && mac && key && len > 0) {
+        h->ctx = EVP_MAC_CTX_new(mac);
+        h->lock = CRYPTO_THREAD_lock_new();
+    }
     EVP_MAC_free(mac); /* the context holds its own reference */
-    if (!ctx || !EVP_MAC_init(ctx, key->hmac_secret,
-                              sizeof(key->hmac_secret), params) ||
-        EVP_MAC_CTX_get_mac_size(ctx) != 32) {
-        EVP_MAC_CTX_free(ctx);
+    if (!h || !h->ctx || !h->lock ||
+        !EVP_MAC_init(h->ctx, key, len, params) ||
+        EVP_MAC_CTX_get_mac_size(h->ctx) != 32) {
+        mcp_hmac_free(h);
         return NULL;
     }
-    return ctx;
+    return h;
 }
+
+void mcp_hmac_free(mcp_hmac *h)
+{
+    if (!h)
+        return;
+    EVP_MAC_CTX_free(h->ctx);
+    CRYPTO_THREAD_lock_free(h->lock);
+    OPENSSL_free(h);
+}
+
+int mcp_hmac_sha256(const mcp_hmac *h, const unsigned char *data, size_t n,
+                    unsigned char out[32])
+{
+    EVP_MAC_CTX *ctx = NULL;
+    size_t out_len = 0;
+    int ok;
+
+    if (!h || (!data && n > 0)) {
+        OPENSSL_cleanse(out, 32);
+        return -1;
+    }
+    ERR_set_mark();
+    if (CRYPTO_THREAD_write_lock(h->lock)) {
+        ctx = EVP_MAC_CTX_dup(h->ctx);
+        CRYPTO_THREAD_unlock(h->lock);
+    }
+    ok = ctx && EVP_MAC_update(ctx, data ? data : (const unsigned char *)"",
+                               n) &&
+         EVP_MAC_final(ctx, out, &out_len, 32) && out_len == 32;
+    EVP_MAC_CTX_free(ctx);
+    ERR_pop_to_mark();
+    if (!ok) {
+        OPENSSL_cleanse(out, 32);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* A key's contexts                                                     */
+/* ------------------------------------------------------------------ */
 
 int mcp_jwt_prepare(mcp_jwt_key *key)
 {
@@ -67,7 +123,7 @@ int mcp_jwt_prepare(mcp_jwt_key *key)
     if (key->is_private)
         key->rs512_sign = prepared(key->pkey, 1);
     if (key->has_hmac_secret)
-        key->hmac = prepared_hmac(key);
+        key->hmac = mcp_hmac_new(key->hmac_secret, sizeof(key->hmac_secret));
     if (!key->prepared_lock || !key->rs512_verify ||
         (key->is_private && !key->rs512_sign) ||
         (key->has_hmac_secret && !key->hmac)) {
@@ -81,7 +137,7 @@ void mcp_jwt_prepared_release(mcp_jwt_key *key)
 {
     EVP_MD_CTX_free(key->rs512_sign);
     EVP_MD_CTX_free(key->rs512_verify);
-    EVP_MAC_CTX_free(key->hmac);
+    mcp_hmac_free(key->hmac);
     CRYPTO_THREAD_lock_free(key->prepared_lock);
     key->rs512_sign = key->rs512_verify = NULL;
     key->hmac = NULL;
@@ -112,13 +168,3 @@ EVP_MD_CTX *mcp_rs512_begin(const mcp_jwt_key *key, int sign)
     return ctx;
 }
 
-EVP_MAC_CTX *mcp_hmac_begin(const mcp_jwt_key *key)
-{
-    EVP_MAC_CTX *ctx;
-
-    if (!key->hmac || !CRYPTO_THREAD_write_lock(key->prepared_lock))
-        return NULL;
-    ctx = EVP_MAC_CTX_dup(key->hmac);
-    CRYPTO_THREAD_unlock(key->prepared_lock);
-    return ctx;
-}

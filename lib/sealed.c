@@ -6,10 +6,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
-#include "jwt.h"
 
 #define MAC_LEN 32
 #define MAX_KIND 16
@@ -30,7 +26,8 @@ static int mac_of(const char *kind, const unsigned char *payload, size_t n,
 {
     unsigned char msg[MAX_KIND + 1 + MCP_SEALED_MAX_PAYLOAD];
     size_t kl = strlen(kind);
-    unsigned int maclen = 0;
+    mcp_hmac *once;
+    int rc;
 
     if (!secret || !secret->bytes || secret->len < MCP_SEALED_MIN_SECRET ||
         n > MCP_SEALED_MAX_PAYLOAD)
@@ -38,11 +35,12 @@ static int mac_of(const char *kind, const unsigned char *payload, size_t n,
     memcpy(msg, kind, kl);
     msg[kl] = '\0';
     memcpy(msg + kl + 1, payload, n);
-    if (!HMAC(EVP_sha256(), secret->bytes, (int)secret->len, msg,
-              kl + 1 + n, mac, &maclen) ||
-        maclen != MAC_LEN)
-        return -1;
-    return 0;
+    if (secret->hmac)
+        return mcp_hmac_sha256(secret->hmac, msg, kl + 1 + n, mac);
+    once = mcp_hmac_new(secret->bytes, secret->len);
+    rc = mcp_hmac_sha256(once, msg, kl + 1 + n, mac);
+    mcp_hmac_free(once);
+    return rc;
 }
 
 size_t mcp_sealed_len(const char *kind, size_t n)

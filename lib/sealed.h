@@ -14,15 +14,21 @@
 
 #include <stddef.h>
 
+#include "jwt.h"
+
 /* Payloads of at most this many bytes (grants with many roles; client
  * ids have a lower limit of their own, grant.h). */
 #define MCP_SEALED_MAX_PAYLOAD 4096
 /* Secrets of at least this many bytes. */
 #define MCP_SEALED_MIN_SECRET 32
 
+/* A secret, and the same prepared for HMAC (mcp_hmac_new() of its bytes,
+ * made once where the secret is read): without it, every MAC prepares the
+ * secret again. */
 typedef struct {
     const unsigned char *bytes;
     size_t len;
+    const mcp_hmac *hmac; /* NULL: prepared at each use */
 } mcp_secret;
 
 /* Characters the sealed form of a payload of n bytes takes, with kind and

@@ -45,6 +45,49 @@ static void test_records(void)
     CHECK_INT(mcp_record_mac(big, 255, big, 64, &s1, mac), 0);
 }
 
+/* The prepared HMAC: RFC 4231's test case 2, and a secret prepared once
+ * seals and opens exactly as the same bytes prepared at each use. */
+static void test_prepared_hmac(void)
+{
+    static const unsigned char want[32] = {
+        0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24,
+        0x26, 0x08, 0x95, 0x75, 0xc7, 0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27,
+        0x39, 0x83, 0x9d, 0xec, 0x58, 0xb9, 0x64, 0xec, 0x38, 0x43};
+    static const char data[] = "what do ya want for nothing?";
+    unsigned char k1[32], mac[32], payload[64];
+    mcp_hmac *jefe = mcp_hmac_new((const unsigned char *)"Jefe", 4);
+    mcp_hmac *prepared;
+    mcp_secret plain, ready;
+    char a[256], b[256];
+    size_t n = 0;
+
+    CHECK(jefe != NULL);
+    CHECK_INT(mcp_hmac_sha256(jefe, (const unsigned char *)data,
+                              strlen(data), mac),
+              0);
+    CHECK(memcmp(mac, want, 32) == 0);
+    CHECK_INT(mcp_hmac_sha256(NULL, (const unsigned char *)data, 1, mac), -1);
+    CHECK(mcp_hmac_new(NULL, 4) == NULL);
+    CHECK(mcp_hmac_new((const unsigned char *)"Jefe", 0) == NULL);
+    mcp_hmac_free(jefe);
+
+    memset(k1, 0x5a, sizeof(k1));
+    prepared = mcp_hmac_new(k1, sizeof(k1));
+    CHECK(prepared != NULL);
+    plain = (mcp_secret){k1, sizeof(k1), NULL};
+    ready = (mcp_secret){k1, sizeof(k1), prepared};
+    CHECK_INT(mcp_seal("code", (const unsigned char *)"abc", 3, &plain, a,
+                       sizeof(a)),
+              0);
+    CHECK_INT(mcp_seal("code", (const unsigned char *)"abc", 3, &ready, b,
+                       sizeof(b)),
+              0);
+    CHECK_STR(a, b);
+    CHECK_INT(mcp_unseal("code", a, strlen(a), &ready, 1, payload, &n), 0);
+    CHECK_INT(n, 3);
+    mcp_hmac_free(prepared);
+}
+
 int main(void)
 {
     static const unsigned char k1[] = "0123456789abcdef0123456789abcdef";
@@ -103,5 +146,6 @@ int main(void)
     CHECK_INT(mcp_seal("code", payload, 0, &s1, sealed, sizeof(sealed)), 0);
     CHECK_INT(mcp_unseal("code", sealed, strlen(sealed), &s1, 1, out, &outlen), 0);
     CHECK_INT(outlen, 0);
+    test_prepared_hmac();
     return UNIT_DONE("sealed");
 }
