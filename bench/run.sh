@@ -1189,6 +1189,10 @@ if [ -z "$ONLY" ]; then
     echo "Targets met: $MET, missed: $MISSED.$([ -n "$ERRORS" ] && echo ' ERRORS during the run (figures not valid):')"
     [ -z "$ERRORS" ] || printf '%s\n' "$ERRORS" | sed 's/^/- /'
     echo
+    echo "The mint, guarded-request and token-endpoint targets are judged on CPU, as the rates of a"
+    echo "load generator that shares the cores with httpd are biased against it; the page's on the"
+    echo "throughput ratio when the machine was quiet (below)."
+    echo
     echo "ratio: the median over $ROUNDS round(s) of ours/baseline throughput, each round one ${SECS} s slice"
     echo "of each, alternated (the page and bearer pairs: $PAIR_ROUNDS rounds of ${PAIR_SECS} s). (cpu X): the"
     echo "median over the same rounds of baseline CPU time per operation / ours (httpd's worker for ours;"
@@ -1198,6 +1202,8 @@ if [ -z "$ONLY" ]; then
     echo "CPU ratio, marked \"(cpu: machine busy)\": on a shared machine a neighbour's load moves the"
     echo "rates by 2x between slices, and httpd's 32 threads take a bigger share of a busy machine than"
     echo "the raw loop's 2, while the CPU ratios move much less."
+    echo
+    cat "$BENCH_DIR/costs.md"
     echo
     echo "## Machine"
     echo
@@ -1216,8 +1222,8 @@ if [ -z "$ONLY" ]; then
     echo "  \`MCPCredentialsMintRate off\`, \`MCPCredentialsRateCache none\`; Basic auth from a SHA-1 htpasswd."
     echo "- Mints: \`POST /mcp-credentials/token\` with \`$BODY\`, wrk -t1 -cC. Baseline: bench/rsa_speed.c"
     echo "  (RS512 PKCS#1 v1.5 on a shared EVP_PKEY; each thread prepares a context once and copies it"
-    echo "  before each EVP_DigestSign, as jwt/prepared.c does), 1 thread against c=1, 2 threads against the others. The best concurrency is the"
-    echo "  one with the best ratio among c >= 2."
+    echo "  before each EVP_DigestSign, as jwt/prepared.c does), 1 thread against c=1, 2 threads against the"
+    echo "  others. The best concurrency is the one with the best CPU ratio among c >= 2."
     echo "- Pairs: wrk -t2 -c$PAIR_CONC, GET. The bearer pairs send the same Authorization header to both paths."
     echo "- wrk runs on the same two cores as httpd; the raw loop has them to itself."
     echo "- Memory: a fresh httpd, ab -k -c $MEM_CONC; VmRSS of the single worker."
