@@ -20,7 +20,7 @@ static const unsigned char k2[] = "another-secret-another-secret-an";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    mcp_secret s1 = {k1, 32}, s2 = {k2, 32};
+    mcp_secret s1 = {k1, 32, NULL}, s2 = {k2, 32, NULL};
     unsigned char out[MCP_SEALED_MAX_PAYLOAD];
     char sealed[4096];
     size_t n = 0;

@@ -12,7 +12,7 @@ static void test_records(void)
 {
     static const unsigned char k1[] = "0123456789abcdef0123456789abcdef";
     static const unsigned char k2[] = "fedcba9876543210fedcba9876543210";
-    mcp_secret s1 = {k1, 32}, s2 = {k2, 32}, shortk = {k1, 16};
+    mcp_secret s1 = {k1, 32, NULL}, s2 = {k2, 32, NULL}, shortk = {k1, 16, NULL};
     mcp_secret both[] = {s2, s1}, only2[] = {s2};
     const unsigned char key[] = "abcdefghijklmnopqrstuv:G", val[] = "12345678";
     unsigned char mac[MCP_RECORD_MAC_LEN], other[MCP_RECORD_MAC_LEN];
@@ -92,7 +92,7 @@ int main(void)
 {
     static const unsigned char k1[] = "0123456789abcdef0123456789abcdef";
     static const unsigned char k2[] = "fedcba9876543210fedcba9876543210";
-    mcp_secret s1 = {k1, 32}, s2 = {k2, 32}, shortk = {k1, 16};
+    mcp_secret s1 = {k1, 32, NULL}, s2 = {k2, 32, NULL}, shortk = {k1, 16, NULL};
     mcp_secret both[] = {s2, s1}, only2[] = {s2};
     const unsigned char payload[] = "{\"redirect_uris\":[\"http://localhost/cb\"]}";
     size_t n = sizeof(payload) - 1, outlen = 0;
