@@ -18,9 +18,24 @@
 static const unsigned char k1[] = "fuzz-secret-fuzz-secret-fuzz-sec";
 static const unsigned char k2[] = "another-secret-another-secret-an";
 
+/* The secrets prepared once, as the module prepares them where it reads
+ * them. */
+static mcp_hmac *h1, *h2;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    h1 = mcp_hmac_new(k1, 32);
+    h2 = mcp_hmac_new(k2, 32);
+    if (!h1 || !h2)
+        abort();
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    mcp_secret s1 = {k1, 32, NULL}, s2 = {k2, 32, NULL};
+    mcp_secret s1 = {k1, 32, h1}, s2 = {k2, 32, h2};
     unsigned char out[MCP_SEALED_MAX_PAYLOAD];
     char sealed[4096];
     size_t n = 0;

@@ -26,21 +26,14 @@ static int mac_of(const char *kind, const unsigned char *payload, size_t n,
 {
     unsigned char msg[MAX_KIND + 1 + MCP_SEALED_MAX_PAYLOAD];
     size_t kl = strlen(kind);
-    mcp_hmac *once;
-    int rc;
 
     if (!secret || !secret->bytes || secret->len < MCP_SEALED_MIN_SECRET ||
-        n > MCP_SEALED_MAX_PAYLOAD)
+        !secret->hmac || n > MCP_SEALED_MAX_PAYLOAD)
         return -1;
     memcpy(msg, kind, kl);
     msg[kl] = '\0';
     memcpy(msg + kl + 1, payload, n);
-    if (secret->hmac)
-        return mcp_hmac_sha256(secret->hmac, msg, kl + 1 + n, mac);
-    once = mcp_hmac_new(secret->bytes, secret->len);
-    rc = mcp_hmac_sha256(once, msg, kl + 1 + n, mac);
-    mcp_hmac_free(once);
-    return rc;
+    return mcp_hmac_sha256(secret->hmac, msg, kl + 1 + n, mac);
 }
 
 size_t mcp_sealed_len(const char *kind, size_t n)

@@ -23,12 +23,12 @@
 #define MCP_SEALED_MIN_SECRET 32
 
 /* A secret, and the same prepared for HMAC (mcp_hmac_new() of its bytes,
- * made once where the secret is read): without it, every MAC prepares the
- * secret again. */
+ * made once where the secret is read).  A secret without it seals and
+ * opens nothing. */
 typedef struct {
     const unsigned char *bytes;
     size_t len;
-    const mcp_hmac *hmac; /* NULL: prepared at each use */
+    const mcp_hmac *hmac;
 } mcp_secret;
 
 /* Characters the sealed form of a payload of n bytes takes, with kind and

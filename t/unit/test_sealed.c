@@ -6,13 +6,18 @@
 
 #include "sealed.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 /* Record MACs: bound to the key and the value, any secret checks, a
  * flipped bit anywhere fails, and the key's length is part of it. */
 static void test_records(void)
 {
     static const unsigned char k1[] = "0123456789abcdef0123456789abcdef";
     static const unsigned char k2[] = "fedcba9876543210fedcba9876543210";
-    mcp_secret s1 = {k1, 32, NULL}, s2 = {k2, 32, NULL}, shortk = {k1, 16, NULL};
+    mcp_hmac *h1 = mcp_hmac_new(k1, 32), *h2 = mcp_hmac_new(k2, 32),
+             *h16 = mcp_hmac_new(k1, 16);
+    mcp_secret s1 = {k1, 32, h1}, s2 = {k2, 32, h2}, shortk = {k1, 16, h16};
     mcp_secret both[] = {s2, s1}, only2[] = {s2};
     const unsigned char key[] = "abcdefghijklmnopqrstuv:G", val[] = "12345678";
     unsigned char mac[MCP_RECORD_MAC_LEN], other[MCP_RECORD_MAC_LEN];
@@ -43,6 +48,9 @@ static void test_records(void)
     CHECK_INT(mcp_record_mac(big, 256, val, 8, &s1, mac), -1);
     CHECK_INT(mcp_record_mac(key, 24, big, 65, &s1, mac), -1);
     CHECK_INT(mcp_record_mac(big, 255, big, 64, &s1, mac), 0);
+    mcp_hmac_free(h1);
+    mcp_hmac_free(h2);
+    mcp_hmac_free(h16);
 }
 
 /* The prepared HMAC: RFC 4231's test case 2, and a secret prepared once
@@ -76,15 +84,22 @@ static void test_prepared_hmac(void)
     CHECK(prepared != NULL);
     plain = (mcp_secret){k1, sizeof(k1), NULL};
     ready = (mcp_secret){k1, sizeof(k1), prepared};
+    /* Without its prepared form a secret seals and opens nothing. */
     CHECK_INT(mcp_seal("code", (const unsigned char *)"abc", 3, &plain, a,
                        sizeof(a)),
-              0);
+              -1);
     CHECK_INT(mcp_seal("code", (const unsigned char *)"abc", 3, &ready, b,
                        sizeof(b)),
               0);
-    CHECK_STR(a, b);
-    CHECK_INT(mcp_unseal("code", a, strlen(a), &ready, 1, payload, &n), 0);
+    CHECK_INT(mcp_unseal("code", b, strlen(b), &plain, 1, payload, &n), -1);
+    CHECK_INT(mcp_unseal("code", b, strlen(b), &ready, 1, payload, &n), 0);
     CHECK_INT(n, 3);
+    /* The MAC is HMAC-SHA-256 of the kind, a NUL and the payload: the same
+     * as OpenSSL's own HMAC() over those bytes. */
+    CHECK(HMAC(EVP_sha256(), k1, sizeof(k1), (const unsigned char *)"code\0abc",
+               8, mac, NULL) != NULL);
+    mcp_b64url_encode(mac, 32, a);
+    CHECK_STR(strrchr(b, '.') + 1, a);
     mcp_hmac_free(prepared);
 }
 
@@ -92,7 +107,9 @@ int main(void)
 {
     static const unsigned char k1[] = "0123456789abcdef0123456789abcdef";
     static const unsigned char k2[] = "fedcba9876543210fedcba9876543210";
-    mcp_secret s1 = {k1, 32, NULL}, s2 = {k2, 32, NULL}, shortk = {k1, 16, NULL};
+    mcp_hmac *h1 = mcp_hmac_new(k1, 32), *h2 = mcp_hmac_new(k2, 32),
+             *h16 = mcp_hmac_new(k1, 16);
+    mcp_secret s1 = {k1, 32, h1}, s2 = {k2, 32, h2}, shortk = {k1, 16, h16};
     mcp_secret both[] = {s2, s1}, only2[] = {s2};
     const unsigned char payload[] = "{\"redirect_uris\":[\"http://localhost/cb\"]}";
     size_t n = sizeof(payload) - 1, outlen = 0;
@@ -147,5 +164,8 @@ int main(void)
     CHECK_INT(mcp_unseal("code", sealed, strlen(sealed), &s1, 1, out, &outlen), 0);
     CHECK_INT(outlen, 0);
     test_prepared_hmac();
+    mcp_hmac_free(h1);
+    mcp_hmac_free(h2);
+    mcp_hmac_free(h16);
     return UNIT_DONE("sealed");
 }
