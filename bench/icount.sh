@@ -28,19 +28,21 @@
 # page's bytes as a static file behind the same Basic auth (EnableMMAP
 # Off, as bench/run.sh serves files, and On, httpd's default), and
 # without auth.  Then the mint by an httpd under callgrind that does not
-# count inside EVP_DigestSign(Init) and EVP_PKEY_CTX_set_rsa_padding, and
-# the guarded request by one that does not count inside
-# EVP_DigestVerify(Init) and the same: the functions they spend their
-# other instructions in; and the same mint again on a virtual host whose
-# ErrorLog is syslog at LogLevel warn, where its audit line is not
-# written (to a file ErrorLog httpd writes notice lines whatever the
-# LogLevel): the line's cost.  Last, outside valgrind, the
+# count inside the signature (SIGN_FUNCS), and the guarded request by one
+# that does not count inside the verification (VERIFY_FUNCS): the
+# functions they spend their other instructions in; and the same mint
+# again on a virtual host whose ErrorLog is syslog at LogLevel warn,
+# where its audit line is not written (to a file ErrorLog httpd writes
+# notice lines whatever the LogLevel): the line's cost.  Then the
+# authorization server's token endpoint, by an httpd of its own: code
+# redemption and refresh, each also outside the signature (its dumps less
+# the inclusive counts of SIGN_FUNCS).  Last, outside valgrind, the
 # system calls per request of the page and its twins (strace -c), and
 # the system time of one write(2) the size of the audit line (dd).
 #
 # Prints the table; writes the markdown section (bench/run.sh puts it in
 # bench/results.md) to ICOUNT_OUT, else keeps it in the work directory
-# with ICOUNT_KEEP=1.  About three minutes on two cores.
+# with ICOUNT_KEEP=1.  About seven minutes on two cores.
 #
 # Environment:
 #   ICOUNT_N=N        requests counted per cheap operation (default 40)
@@ -72,11 +74,12 @@ BODY='{"expiresIn":"P7D"}'
 USER_NAME=bench
 USER_PW=bench-pw
 # What the runs for the profiles do not count: the RSA operation and its
-# set-up, as bench/rsa_speed.c counts them (the copy of a prepared context,
-# then the one-shot call: jwt/prepared.c); one run for signatures, one for
-# verifications.
-SIGN_FUNCS="EVP_MD_CTX_copy_ex EVP_DigestSign"
-VERIFY_FUNCS="EVP_MD_CTX_copy_ex EVP_DigestVerify"
+# set-up, as bench/rsa_speed.c counts them (the copy of the key's prepared
+# context, mcp_rs512_begin in jwt/prepared.c, then the one-shot call); one
+# run for signatures, one for verifications.  (Not EVP_MD_CTX_copy_ex
+# itself: every prepared HMAC is copied through it too.)
+SIGN_FUNCS="mcp_rs512_begin EVP_DigestSign"
+VERIFY_FUNCS="mcp_rs512_begin EVP_DigestVerify"
 
 die() { say "error: $*"; exit 1; }
 for tool in valgrind callgrind_annotate curl gcc htpasswd strace "$HTTPD"; do
@@ -155,8 +158,9 @@ head -c 512 /dev/zero | tr '\0' 'x' >"$WORK/htdocs/open/small.txt"
 cp "$WORK/htdocs/open/small.txt" "$WORK/htdocs/guarded/small.txt"
 chmod -R a+rX "$WORK/htdocs"
 
-read -r P3072 P2048 PNOCACHE PNOLOG < <(harness_free_ports 4)
+read -r P3072 P2048 PNOCACHE PNOLOG POAUTH < <(harness_free_ports 5)
 H3072=http://127.0.0.1:$P3072
+HOAUTH=http://127.0.0.1:$POAUTH
 CONF=$WORK/httpd.conf
 # As bench/run.sh's httpd (the same sections), with one worker thread:
 # under valgrind threads run one at a time anyway, and one thread signs
@@ -226,6 +230,38 @@ $(harness_bearer_auth)
 CONF
 harness_configtest "$CONF"
 
+# The authorization server, as bench/run.sh's (part 5) but for the one
+# worker thread: its own httpd, the RSA-3072 key, a shmcb store.
+OAUTH=$WORK/oauth
+CONF_OAUTH=$OAUTH/httpd.conf
+mkdir -p "$OAUTH"
+head -c 48 /dev/urandom | base64 -w0 >"$OAUTH/secret"
+chmod 600 "$OAUTH/secret"
+{ harness_conf_head "$WORK/mod_mcp_credentials.so"; cat <<CONF; } >"$CONF_OAUTH"
+Listen 127.0.0.1:$POAUTH
+DocumentRoot "$WORK/htdocs"
+$(sed -n '/^StartServers/,/^<\/Directory>$/p' "$CONF")
+
+MCPCredentialsCache shmcb:$OAUTH/store(4194304)
+MCPCredentialsSigningKey "$WORK/key-3072.pem"
+MCPCredentialsPublicURL $HOAUTH
+MCPOAuth On
+MCPOAuthSecretFile "$OAUTH/secret"
+
+<Location /mcp-credentials>
+$(harness_basic_auth bench)
+    SetHandler mcp-credentials
+    MCPCredentials On
+    MCPCredentialsMintRate off
+    MCPCredentialsRolesFrom static ROLE_USER
+</Location>
+<Location /mcp>
+$(harness_bearer_auth)
+    MCPBearerResource $HOAUTH/mcp
+</Location>
+CONF
+harness_configtest "$CONF_OAUTH"
+
 # -------------------------------------------------------------- helpers --
 CG=$WORK/cg
 mkdir -p "$CG"
@@ -261,16 +297,17 @@ spread_of() { awk -v n="$1" '$1 == n { a = $3; b = $4; m = (a + b) / 2; printf "
 MARKERS=(--dump-before=ap_send_error_response)
 
 # start_vg NAME [VALGRIND-OPTION...]: httpd -X under callgrind, until it
-# answers; then calibrate.
+# answers; then calibrate.  Its configuration is VG_CONF, its address
+# VG_BASE, where the markers go.
 start_vg() {
     local name=$1
     shift
     say "starting httpd -X under callgrind ($name)"
     valgrind --tool=callgrind --callgrind-out-file="$CG/$name" "${MARKERS[@]}" \
-        "$@" "$HTTPD" -X -f "$CONF" >"$CG/$name.log" 2>&1 &
+        "$@" "$HTTPD" -X -f "$VG_CONF" >"$CG/$name.log" 2>&1 &
     VG_PID=$!
     VG_NAME=$name
-    harness_wait_http "httpd under callgrind" "$H3072/open/small.txt" any "$VG_PID" 300
+    harness_wait_http "httpd under callgrind" "$VG_BASE/open/small.txt" any "$VG_PID" 300
     # valgrind made its output file as root, before httpd became nobody,
     # who writes the dumps beside it and the last one (at exit) into it.
     chown nobody "$CG/$name" || die "cannot give $CG/$name to nobody"
@@ -288,7 +325,7 @@ settle() { sleep 1; }
 mark_dump() {
     local before after code
     before=$(last_dump)
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 "$H3072/open/no-such-file") || code=000
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 "$VG_BASE/open/no-such-file") || code=000
     [ "$code" = 404 ] || die "the dump's marker request: HTTP $code, expected 404"
     settle
     for _ in $(seq 100); do
@@ -313,30 +350,49 @@ calibrate() {
 # instructions a request).  Dies unless all answer 2xx.
 RATE=10/s
 requests() {
-    local n=$1 url codes ok urls=() i
+    local n=$1 url urls=() i
     shift
     url=${*: -1}
     set -- "${@:1:$(($# - 1))}"
     for ((i = 0; i < n; i++)); do urls+=("$url"); done
-    codes=$(timeout 900 curl -s --rate "$RATE" --max-time 120 -o /dev/null -w '%{stderr}%{http_code}\n' \
-        "$@" "${urls[@]}" 2>&1 >/dev/null) || die "curl failed: $codes"
+    send_curl "$n" -s --max-time 120 -o /dev/null -w '%{stderr}%{http_code}\n' "$@" "${urls[@]}"
+}
+# send_curl N CURL-ARGS...: one curl for N transfers, at most RATE a
+# second, each writing its status to stderr; dies unless all N answer 2xx.
+send_curl() {
+    local n=$1 codes ok
+    shift
+    codes=$(timeout 900 curl --rate "$RATE" "$@" 2>&1 >/dev/null) || die "curl failed: $codes"
     ok=$(grep -c '^2[0-9][0-9]$' <<<"$codes" || true)
     [ "$ok" = "$n" ] || die "$ok of $n answers 2xx: $(sort <<<"$codes" | uniq -c | tr '\n' ' ')"
 }
+# same_requests PART N CURL-ARGS... URL: batch's sender for N alike
+# requests (PART, which of batch's three parts, does not matter).
+same_requests() { shift; requests "$@"; }
 # batch NAME N WARM CURL-ARGS... URL: Ir per request (see the header).
 batch() {
-    local name=$1 n=$2 warm=$3 a b
+    local name=$1 n=$2 warm=$3
     shift 3
+    batch_by "$name" "$n" "$warm" same_requests "$@"
+}
+# batch_by NAME N WARM SENDER ARGS...: the same, the requests sent by
+# SENDER PART COUNT ARGS... for each PART: warm (WARM requests), a and b
+# (N/2 each, counted).
+batch_by() {
+    local name=$1 n=$2 warm=$3 sender=$4 a b
+    shift 4
     say "$name: $warm requests to warm up, then $n counted"
-    requests "$warm" "$@"
+    "$sender" warm "$warm" "$@"
     settle
     mark_dump >/dev/null
-    requests $((n / 2)) "$@"
+    "$sender" a $((n / 2)) "$@"
     settle
     a=$(mark_dump)
-    requests $((n / 2)) "$@"
+    "$sender" b $((n / 2)) "$@"
     settle
     b=$(mark_dump)
+    cp "$a" "$CG/half.$name.a"
+    cp "$b" "$CG/half.$name.b"
     cp "$b" "$CG/prof.$name"
     note_count "$name" $(( $(cg_total "$a") - CAL )) $(( $(cg_total "$b") - CAL )) "$n"
     say "$name: $(count_of "$name") Ir per request (halves differ by $(spread_of "$name")%)"
@@ -357,6 +413,15 @@ raw() {
     say "$name: $(count_of "$name") Ir per operation"
 }
 
+# token_requests PART N KIND: batch_by's sender for the token endpoint:
+# the N requests of $OAUTH/KIND.PART.curl (a curl --config file of one
+# transfer each: bench/oauth_client.py curl-config).
+token_requests() {
+    local f=$OAUTH/$3.$1.curl
+    [ "$(grep -c '^url = ' "$f")" = "$2" ] || die "$f does not hold $2 requests"
+    send_curl "$2" -K "$f"
+}
+
 JSON_MINT=(-H 'Content-Type: application/json' --data-binary "@$WORK/body.json" -H "Authorization: $BASIC")
 
 # -------------------------------------------------- the raw operations --
@@ -367,6 +432,7 @@ raw unitmint3072 "$K_SIGN" "$WORK/jwt_speed" --key "$WORK/key-3072.pem" --op min
 raw unitverify3072 "$K_VERIFY" "$WORK/jwt_speed" --key "$WORK/key-3072.pem" --op verify
 
 # ------------------------------------------------------------- httpd --
+VG_CONF=$CONF VG_BASE=$H3072
 start_vg main
 # The page, and its bytes as static files: behind the same Basic auth
 # (served with EnableMMAP Off, as every file here, and with httpd's
@@ -435,6 +501,51 @@ start_vg noverify "${TOGGLES[@]}"
 batch guardednocache-norsa "$N_REQ" "$WARM" -H "Authorization: $BEARER" "http://127.0.0.1:$PNOCACHE/guarded/small.txt"
 stop_vg
 
+# ------------------------------------------- the authorization server --
+# Code redemption and refresh at <base>/oauth/token.  The grants whose
+# refresh tokens are used, and the codes, are made before the batches by
+# bench/oauth_client.py (a consent page and its approval each: the
+# approval answers 303, which dumps too); each refresh is the first of
+# its grant.  Codes live 60 seconds: they are approved last, just before
+# their batch, which redeems them in about half of that.
+VG_CONF=$CONF_OAUTH VG_BASE=$HOAUTH
+start_vg oauth
+oauth_client() {
+    timeout 1800 "$PY" "$BENCH_DIR/oauth_client.py" --base "$HOAUTH" --auth "$BASIC" "$@" ||
+        die "bench/oauth_client.py $1 failed"
+}
+n_codes=$((WARM_MINT + N_MINT))
+say "oauth: $n_codes grants for the refresh tokens, then $n_codes codes"
+oauth_client register --out "$OAUTH/client"
+oauth_client codes --client "$OAUTH/client" --count "$n_codes" --conc 1 --out "$OAUTH/grants"
+out=$(oauth_client redeem --client "$OAUTH/client" --codes "$OAUTH/grants" --conc 1 --refresh-out "$OAUTH/refresh")
+[ "$(wc -l <"$OAUTH/refresh")" = "$n_codes" ] || die "oauth: $out"
+oauth_client codes --client "$OAUTH/client" --count "$n_codes" --conc 1 --out "$OAUTH/redeem"
+# part_of FILE PART: the lines of FILE for batch_by's PART.
+part_of() {
+    case $2 in
+    warm) head -n "$WARM_MINT" "$1" ;;
+    a) sed -n "$((WARM_MINT + 1)),$((WARM_MINT + N_MINT / 2))p" "$1" ;;
+    b) tail -n $((N_MINT / 2)) "$1" ;;
+    esac
+}
+for part in warm a b; do
+    part_of "$OAUTH/redeem" "$part" >"$OAUTH/in.$part"
+    oauth_client curl-config --client "$OAUTH/client" --codes "$OAUTH/in.$part" --out "$OAUTH/redeem.$part.raw"
+    part_of "$OAUTH/refresh" "$part" >"$OAUTH/in.$part"
+    oauth_client curl-config --client "$OAUTH/client" --refresh "$OAUTH/in.$part" --out "$OAUTH/refresh.$part.raw"
+    for kind in redeem refresh; do
+        # each transfer silent, its body dropped, its status to stderr
+        awk '{ print } /^url = / { print "silent"; print "max-time = 120"; print "output = \"/dev/null\""
+                                  print "write-out = \"%{stderr}%{http_code}\\n\"" }' \
+            "$OAUTH/$kind.$part.raw" >"$OAUTH/$kind.$part.curl"
+    done
+done
+batch_by redeem3072 "$N_MINT" "$WARM_MINT" token_requests redeem
+batch_by refresh3072 "$N_MINT" "$WARM_MINT" token_requests refresh
+stop_vg
+VG_CONF=$CONF VG_BASE=$H3072
+
 # --------------------------------------------- system calls per request --
 # The page and its twins outside valgrind, where the instructions do not
 # show what the kernel does: an httpd -X of the same configuration, strace
@@ -475,6 +586,27 @@ WRITE_US=$( { /usr/bin/time -f '%S' dd if=/dev/zero of="$WORK/append.test" bs="$
     oflag=append conv=notrunc status=none; } 2>&1 | tail -n 1 | awk '{ printf "%.1f", $1 * 1e6 / 100000 }')
 rm -f "$WORK/append.test"
 
+# The token endpoint outside the RSA functions, from its own dumps: each
+# half's total less the inclusive counts of the functions SIGN_FUNCS
+# names (counted, for the mint, by an httpd that skips them).
+# incl_of FILE FUNCTION: a function's inclusive Ir in a dump.
+incl_of() {
+    callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
+        awk -v f="$2" '{ s = $0; sub(/ \[[^]]*\]$/, "", s); sub(/^.*:/, "", s) }
+                       s == f { v = $1; gsub(",", "", v); t += v } END { print t + 0 }'
+}
+for kind in redeem refresh; do
+    halves=()
+    for f in "$CG/half.${kind}3072.a" "$CG/half.${kind}3072.b"; do
+        rsa=0
+        for fn in $SIGN_FUNCS; do rsa=$((rsa + $(incl_of "$f" "$fn"))); done
+        [ "$rsa" -gt 0 ] || die "no $SIGN_FUNCS in $f"
+        halves+=($(( $(cg_total "$f") - CAL - rsa )))
+    done
+    declare "RSA_IN_$kind=$rsa"   # the second half's: its dump is prof.${kind}3072
+    note_count "${kind}3072-norsa" "${halves[0]}" "${halves[1]}" "$N_MINT"
+done
+
 # --------------------------------------------------------------- report --
 commas() { sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta' <<<"$1"; }
 c() { count_of "$1"; }
@@ -499,6 +631,14 @@ row "GET \`<base>\`, the page ($PAGE_BYTES B), Basic auth" "$(c page)" \
     "its bytes as a static file, same Basic auth" "$(c pagestatic)"
 row "the audit line: a JSON mint, RSA-3072, outside the RSA functions, with the line (file ErrorLog)" \
     "$(c mint3072-norsa)" "the same without it (ErrorLog syslog, LogLevel warn)" "$(c mint3072nolog-norsa)"
+row "OAuth code redemption, \`POST <base>/oauth/token\` (authorization_code, PKCE S256), RSA-3072" \
+    "$(c redeem3072)" "one raw RS512 signature, RSA-3072" "$(c sign3072)"
+row "OAuth refresh (the refresh token rotated), RSA-3072" "$(c refresh3072)" \
+    "one raw RS512 signature, RSA-3072" "$(c sign3072)"
+row "OAuth code redemption, outside the RSA functions" "$(c redeem3072-norsa)" \
+    "the JSON mint, outside the RSA functions" "$(c mint3072-norsa)"
+row "OAuth refresh, outside the RSA functions" "$(c refresh3072-norsa)" \
+    "the JSON mint, outside the RSA functions" "$(c mint3072-norsa)"
 row "jwt/ alone: \`mcp_jwt_mint\` and a jti, RSA-3072 (jwt_speed)" "$(c unitmint3072)" \
     "one raw RS512 signature, RSA-3072" "$(c sign3072)"
 row "jwt/ alone: \`mcp_jwt_verify\`, RSA-3072 (jwt_speed)" "$(c unitverify3072)" \
@@ -507,24 +647,34 @@ TABLE="| operation | Ir per op | baseline | baseline Ir | overhead Ir (ours - ba
 |---|---|---|---|---|---|
 $ROWS"
 
-# top FILE N PER [self]: the N functions of a profile that count most,
-# inclusive (or self), per operation (PER operations in the profile); the
-# threads' frames (clone, start_thread) and unnamed functions left out.
+# top FILE N PER [self|incl [MODULE-BELOW IR]]: the N functions of a
+# profile that count most, inclusive (or self), per operation (PER
+# operations in the profile); the threads' frames (clone, start_thread)
+# and unnamed functions left out.  With MODULE-BELOW: only the module's
+# functions that count less than IR (those outside the signature, when IR
+# is its count), their share of the profile's total less IR.
 top() {
-    local file=$1 n=$2 per=$3 incl=yes
+    local file=$1 n=$2 per=$3 incl=yes below=${5:-}
     [ "${4:-}" = self ] && incl=no
-    callgrind_annotate --inclusive=$incl --auto=no --threshold=100 "$file" 2>/dev/null | awk -v n="$n" -v per="$per" -v q="'" '
+    callgrind_annotate --inclusive=$incl --auto=no --threshold=100 "$file" 2>/dev/null |
+        awk -v n="$n" -v per="$per" -v q="'" -v below="$below" -v incl="$incl" '
         function commas(x,   s) { s = sprintf("%d", x); while (s ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]($|,)/, ",&", s); return s }
-        /PROGRAM TOTALS/ { v = $1; gsub(",", "", v); total = v; next }
+        /PROGRAM TOTALS/ { v = $1; gsub(",", "", v); below += 0; total = below ? v - below : v; next }
         total && k < n && /^ *[0-9,]+ \( *[0-9.]+%\) / {
-            v = $1; gsub(",", "", v)
+            v = $1; gsub(",", "", v); v += 0   # a number: compared below
             fn = $0; sub(/^ *[0-9,]+ \( *[0-9.]+%\) +/, "", fn)
             lib = ""
             i = index(fn, " [")
             if (i) { lib = substr(fn, i + 2); sub(/\]$/, "", lib); fn = substr(fn, 1, i - 1) }
             sub(/^.*:/, "", fn); sub(/^.*\//, "", lib)
             bare = fn; sub(q "[0-9]+$", "", bare)   # a recursion level: a quote and a number
-            if (bare ~ /^0x[0-9a-f]+$/ || bare ~ /^(clone|clone3|start_thread|\(below main\))$/ || seen[fn]++) next
+            if (bare ~ /^0x[0-9a-f]+$/ || bare ~ /^(clone|clone3|start_thread|\(below main\))$/) next
+            # callgrind takes a loop that jumps back to its function'"'"'s first
+            # instruction for a recursion; the inclusive count of such a
+            # level counts the same instructions again
+            if (incl == "yes" && bare != fn) next
+            if (below && (v >= below || lib != "mod_mcp_credentials.so")) next
+            if (seen[fn]++) next
             printf "| %s | %.1f%% | `%s` (%s) |\n", commas(v / per), 100 * v / total, fn, lib
             k++
         }'
@@ -641,6 +791,27 @@ section() {
     echo "| Ir per request, self | share | function |"
     echo "|---|---|---|"
     top "$CG/prof.guardednocache-norsa" 10 "$HALF_REQ" self
+    echo
+    echo "### The token endpoint"
+    echo
+    echo "A code redemption counts $(commas "$(c redeem3072)") Ir, $(calc "$(c redeem3072) / $(c sign3072)" 3) times one raw"
+    echo "signature; a refresh $(commas "$(c refresh3072)"), $(calc "$(c refresh3072) / $(c sign3072)" 3) times (the JSON mint:"
+    echo "$(calc "$(c mint3072) / $(c sign3072)" 3)). Outside the RSA functions (each half's dump less the inclusive counts"
+    echo "of \`$(sed 's/ /`, `/g' <<<"$SIGN_FUNCS")\`) a redemption counts $(commas "$(c redeem3072-norsa)") Ir and a refresh"
+    echo "$(commas "$(c refresh3072-norsa)"), against $(commas "$(c mint3072-norsa)") for the JSON mint: the store's"
+    echo "records, each read and written with its MAC, the PKCE check, the sealed refresh token, the"
+    echo "answer's JSON. The module's functions outside the signature that count most, inclusive, per"
+    echo "redemption (share: of the count outside the RSA functions):"
+    echo
+    echo "| Ir per redemption, inclusive | share | function |"
+    echo "|---|---|---|"
+    top "$CG/prof.redeem3072" 12 "$HALF_MINT" incl "$RSA_IN_redeem"
+    echo
+    echo "The same per refresh:"
+    echo
+    echo "| Ir per refresh, inclusive | share | function |"
+    echo "|---|---|---|"
+    top "$CG/prof.refresh3072" 12 "$HALF_MINT" incl "$RSA_IN_refresh"
     echo
     echo "### The page against its static twin"
     echo

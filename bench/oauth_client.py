@@ -19,6 +19,11 @@
         C chains of refreshes for S seconds, each answer's refresh token
         used for the next request of its chain; FILE (one refresh token a
         line, at least C) is rewritten with the chains' latest tokens.
+    curl-config --client FILE (--codes FILE | --refresh FILE) --out FILE
+        writes the token requests that redeem would send for each code
+        (or one refresh for each refresh token, a line each) as a curl
+        --config file, one transfer each: bench/icount.sh sends them
+        through one connection, at its own pace, under callgrind.
 
 redeem and refresh print one line:
     requests=N rps=R p50_us=P p99_us=Q errors=E
@@ -224,6 +229,17 @@ def token_request(conn, path, pairs, tally):
     return json.loads(data)
 
 
+def redeem_pairs(client_id, code, verifier):
+    return [("grant_type", "authorization_code"), ("code", code),
+            ("redirect_uri", REDIRECT), ("code_verifier", verifier),
+            ("client_id", client_id)]
+
+
+def refresh_pairs(client_id, refresh_token):
+    return [("grant_type", "refresh_token"), ("refresh_token", refresh_token),
+            ("client_id", client_id)]
+
+
 def cmd_redeem(args):
     client_id = read_client(args.client)
     with open(args.codes) as f:
@@ -237,10 +253,9 @@ def cmd_redeem(args):
     def work(i):
         for k in range(i, len(codes), args.conc):
             code, verifier = codes[k]
-            answer = token_request(conns[i], path, [
-                ("grant_type", "authorization_code"), ("code", code),
-                ("redirect_uri", REDIRECT), ("code_verifier", verifier),
-                ("client_id", client_id)], tally)
+            answer = token_request(conns[i], path,
+                                   redeem_pairs(client_id, code, verifier),
+                                   tally)
             if answer:
                 refresh[k] = answer.get("refresh_token")
                 access[k] = answer.get("access_token")
@@ -270,9 +285,8 @@ def cmd_refresh(args):
 
     def work(i):
         while time.perf_counter() < deadline[0]:
-            answer = token_request(conns[i], path, [
-                ("grant_type", "refresh_token"), ("refresh_token", chains[i]),
-                ("client_id", client_id)], tally)
+            answer = token_request(conns[i], path,
+                                   refresh_pairs(client_id, chains[i]), tally)
             if not answer or not answer.get("refresh_token"):
                 return  # the chain is broken: counted as an error
             chains[i] = answer["refresh_token"]
@@ -285,6 +299,25 @@ def cmd_refresh(args):
         for token in chains:
             f.write(token + "\n")
     os.replace(args.chains + ".new", args.chains)
+
+
+def cmd_curl_config(args):
+    client_id = read_client(args.client)
+    with open(args.codes or args.refresh) as f:
+        lines = [line.split() for line in f if line.strip()]
+    url = args.base + args.path + "/oauth/token"
+    with open(args.out, "w") as f:
+        for i, fields in enumerate(lines):
+            if args.codes:
+                pairs = redeem_pairs(client_id, fields[0], fields[1])
+            else:
+                pairs = refresh_pairs(client_id, fields[0])
+            # The options of one transfer; "next" ends the one before.
+            if i:
+                f.write("next\n")
+            f.write('url = "%s"\n' % url)
+            f.write('header = "Content-Type: application/x-www-form-urlencoded"\n')
+            f.write('data-binary = "%s"\n' % form(pairs))
 
 
 def main():
@@ -313,10 +346,16 @@ def main():
     p.add_argument("--chains", required=True)
     p.add_argument("--conc", type=int, default=8)
     p.add_argument("--seconds", type=float, required=True)
+    p = sub.add_parser("curl-config")
+    p.add_argument("--client", required=True)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--codes")
+    which.add_argument("--refresh")
+    p.add_argument("--out", required=True)
     args = ap.parse_args()
     args.resource = args.base + "/mcp"
     {"register": cmd_register, "codes": cmd_codes, "redeem": cmd_redeem,
-     "refresh": cmd_refresh}[args.cmd](args)
+     "refresh": cmd_refresh, "curl-config": cmd_curl_config}[args.cmd](args)
 
 
 if __name__ == "__main__":
