@@ -165,6 +165,7 @@ valgrind: deps module ## the Apache::Test suite with httpd -X under valgrind
 	@./t/run-valgrind.sh
 
 bench: deps all ## throughput, latency and memory against baselines (bench/results.md)
+	@./scripts/deps.sh linux-perf
 	@./bench/run.sh
 
 demo: deps all ## run httpd on 127.0.0.1:$(PORT) with the module, a demo login and a fresh key

@@ -24,12 +24,16 @@
 #   7. instruction counts (bench/icount.sh, a few minutes): httpd -X under
 #      callgrind, instructions per mint, form post, guarded request (cache
 #      off and on) and page, each beside the raw operation it is bounded
-#      by, counted the same way; the functions the overhead goes to; the
-#      audit line's cost; the page's static twin's system calls.  These
-#      figures do not move with the machine's load, unlike the rates and
-#      CPU times of parts 1 to 6;
+#      by, counted the same way, and code redemption and refresh; the
+#      functions the overhead goes to; the audit line's cost; the page's
+#      static twin's system calls.  These figures do not move with the
+#      machine's load, unlike the rates and CPU times of parts 1 to 6;
 #   and, to tell the jwt/ unit's costs from httpd's, mcp_jwt_mint and
-#   mcp_jwt_verify alone (bench/jwt_speed.c) against the raw operations.
+#   mcp_jwt_verify alone (bench/jwt_speed.c) against the raw operations;
+#   and where httpd's CPU goes (perf record on the worker, one more slice
+#   of the best mint of each key size and of code redemption, beside the
+#   raw loop under perf): OpenSSL, the kernel, libc, httpd and APR, the
+#   module, per operation.
 #
 # Machines are shared: every figure is measured in ROUNDS rounds of one
 # slice of ours and one slice of its baseline, alternated (AB BA AB), and
@@ -116,9 +120,9 @@ case $ONLY in
 icount) TOOLS="ab htpasswd curl gcc valgrind strace" ;;
 *) TOOLS="wrk ab htpasswd curl gcc redis-server redis-cli" ;;
 esac
-[ -n "$ONLY" ] || [ "$QUICK" = 1 ] || TOOLS="$TOOLS valgrind strace"
+[ -n "$ONLY" ] || [ "$QUICK" = 1 ] || TOOLS="$TOOLS valgrind strace perf"
 for tool in $TOOLS "$HTTPD" "$PY"; do
-    command -v "$tool" >/dev/null || die "$tool is missing (apt-get install -y wrk apache2-utils apache2 curl gcc python3 redis-server valgrind strace)"
+    command -v "$tool" >/dev/null || die "$tool is missing (apt-get install -y wrk apache2-utils apache2 curl gcc python3 redis-server valgrind strace linux-perf)"
 done
 
 # ---------------------------------------------------------------- build --
@@ -528,15 +532,34 @@ store_note() {
     }'
 }
 
+# perf_mark begin|end: around what a slice measures.  Under perf_split
+# (PERF_OUT set), perf record on the worker runs between the two, taking
+# a sample per PERF_PERIOD_NS of a thread's CPU.
+PERF_OUT="" PERF_PID="" PERF_PERIOD_NS=250000
+perf_mark() {
+    [ -n "$PERF_OUT" ] || return 0
+    if [ "$1" = begin ]; then
+        perf record -q -e cpu-clock -c "$PERF_PERIOD_NS" -p "$WORKER" -o "$PERF_OUT" >/dev/null 2>&1 &
+        PERF_PID=$!
+        sleep 0.5   # attached
+    elif [ -n "$PERF_PID" ]; then
+        kill -INT "$PERF_PID"
+        wait "$PERF_PID" 2>/dev/null || true
+        PERF_PID=""
+    fi
+}
+
 # ours_slice FIGURE ROUND THREADS CONNS URL METHOD AUTH: one wrk run.
 ours_slice() {
     local fig=$1 round=$2 threads=$3 conns=$4 url=$5 method=$6 auth=$7 out line body="" ctype="" c0 c1 s0 s1 req
     if [ "$method" = POST ]; then body=$BODY; ctype=application/json; fi
     c0=$(worker_cpu_ns)
     s0=$(store_probe) || { note_error "$fig: no answer from redis-cli"; s0=""; }
+    perf_mark begin
     out=$(BENCH_METHOD=$method BENCH_BODY=$body BENCH_CTYPE=$ctype BENCH_AUTH=$auth \
         timeout $((SECS + 30)) wrk -t"$threads" -c"$conns" -d"${SECS}s" --timeout 10s \
-        -s "$WORK/bench.lua" "$url" 2>&1) || { note_error "$fig: wrk failed"; return 0; }
+        -s "$WORK/bench.lua" "$url" 2>&1) || { perf_mark end; note_error "$fig: wrk failed"; return 0; }
+    perf_mark end
     c1=$(worker_cpu_ns)
     s1=$(store_probe) || { note_error "$fig: no answer from redis-cli"; s1=""; }
     line=$(grep '^BENCH ' <<<"$out" || true)
@@ -568,15 +591,19 @@ oauth_slice() {
             --out "$WORK/codes" || { note_error "$fig: cannot prepare codes"; return 0; }
         c0=$(worker_cpu_ns)
         s0=$(store_probe) || { note_error "$fig: no answer from redis-cli"; s0=""; }
+        perf_mark begin
         out=$(oauth_client redeem --client "$OAUTH_CLIENT" --codes "$WORK/codes" \
-            --conc "$OAUTH_CONC") || { note_error "$fig: the client failed"; return 0; }
+            --conc "$OAUTH_CONC") || { perf_mark end; note_error "$fig: the client failed"; return 0; }
+        perf_mark end
         c1=$(worker_cpu_ns)
         s1=$(store_probe) || { note_error "$fig: no answer from redis-cli"; s1=""; }
     else
         c0=$(worker_cpu_ns)
         s0=$(store_probe) || { note_error "$fig: no answer from redis-cli"; s0=""; }
+        perf_mark begin
         out=$(oauth_client refresh --client "$OAUTH_CLIENT" --chains "$WORK/chains" \
-            --conc "$OAUTH_CONC" --seconds "$SECS") || { note_error "$fig: the client failed"; return 0; }
+            --conc "$OAUTH_CONC" --seconds "$SECS") || { perf_mark end; note_error "$fig: the client failed"; return 0; }
+        perf_mark end
         c1=$(worker_cpu_ns)
         s1=$(store_probe) || { note_error "$fig: no answer from redis-cli"; s1=""; }
     fi
@@ -609,6 +636,53 @@ unit_slice() {
     printf '%s ours round=%s rps=%s p50_us=0 p99_us=0 requests=%s cpu_us_per_op=%s t=%s\n' \
         "$fig" "$round" "$(field "$out" per_sec)" "$(field "$out" ops)" \
         "$(field "$out" cpu_us_per_op)" "$(date +%T)" >>"$WORK/slices"
+}
+
+# perf_split FIGURE TEXT BITS SLICE ARGS...: one more slice of FIGURE (SLICE
+# ARGS as measure runs it, with the figure FIGURE-perf, which the medians
+# leave out) under perf record on the worker, then the raw RSA-BITS
+# signing loop (2 threads) under perf: where each one's CPU per operation goes, by the
+# object it is spent in.  perf's cpu-clock (this virtual machine has no
+# hardware counters), one sample per 250 us of a thread's CPU.  Adds one
+# line to SPLIT_ROWS, TEXT naming the operation.
+SPLIT_ROWS=""
+perf_split() {
+    local fig=$1 text=$2 bits=$3 data=$WORK/perf.$1 ops out
+    shift 3
+    say "$fig: one more slice under perf record, then the raw loop"
+    rm -f "$data.ours"
+    PERF_OUT=$data.ours
+    "${@/@R@/perf}"
+    PERF_OUT=""
+    ops=$(grep -F "$fig-perf ours " "$WORK/slices" | tail -n 1 | awk '{ for (i = 3; i <= NF; i++) if ($i ~ /^requests=/) { sub(/^requests=/, "", $i); print $i } }')
+    out=$(timeout $((SECS + 60)) perf record -q -e cpu-clock -c "$PERF_PERIOD_NS" -o "$data.raw" \
+        "$WORK/rsa_speed" --key "$WORK/key-$bits.pem" --threads 2 --seconds "$SECS" --op sign 2>/dev/null) ||
+        { note_error "$fig: perf record of rsa_speed failed"; return 0; }
+    [ -n "$ops" ] && [ "$ops" -gt 0 ] && [ -s "$data.ours" ] || { note_error "$fig: no perf profile"; return 0; }
+    local -A o r
+    eval "$(by_object "$data.ours" "$ops" o)"
+    eval "$(by_object "$data.raw" "$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^ops=/) { sub(/^ops=/, "", $i); print $i } }' <<<"$out")" r)"
+    SPLIT_ROWS="$SPLIT_ROWS| $text | ${o[total]:-0} | ${o[libcrypto]:-0} (raw: ${r[libcrypto]:-0}) | ${o[kernel]:-0} | ${o[libc]:-0} | ${o[httpd]:-0} | ${o[module]:-0} | ${o[other]:-0} | ${r[total]:-0} |"$'\n'
+}
+# by_object DATA OPS ARRAY: assignments ARRAY[GROUP]=US, the microseconds
+# of CPU per operation a perf profile spent in each group of objects.
+by_object() {
+    perf report -i "$1" --stdio --sort dso -n 2>/dev/null | awk -v ops="$2" -v a="$3" -v us="$PERF_PERIOD_NS" '
+        /^#/ || NF < 3 || $2 !~ /^[0-9]+$/ { next }
+        {
+            d = $3
+            if (d ~ /^libcrypto\.so/) g = "libcrypto"
+            else if (d ~ /^\[kernel/) g = "kernel"
+            else if (d ~ /^libc\.so/) g = "libc"
+            else if (d == "mod_mcp_credentials.so") g = "module"
+            else if (d == "apache2" || d ~ /^libapr/ || d ~ /^mod_.*\.so$/) g = "httpd"
+            else g = "other"
+            t[g] += $2; all += $2
+        }
+        END {
+            for (g in t) printf "%s[%s]=%.0f\n", a, g, t[g] * us / 1000 / ops
+            printf "%s[total]=%.0f\n", a, all * us / 1000 / ops
+        }'
 }
 
 # measure FIGURE OURS-COMMAND... -- BASE-COMMAND...: ROUNDS rounds, the order
@@ -712,6 +786,9 @@ for bits in $BITS_LIST; do
         fi
     done
     eval "MINT_BEST_C_$bits=\$best_c"
+    [ -z "$best_c" ] || [ "$QUICK" = 1 ] ||
+        perf_split "mint-$bits-c$best_c" "JSON mint, RSA-$bits, c=$best_c" "$bits" \
+            ours_slice "mint-$bits-c$best_c-perf" @R@ 1 "$best_c" "$url" POST "$BASIC"
     for c in $MINT_CONC; do
         read -r o b ratio cpu p50 p99 _ _ steady < <(summary "mint-$bits-c$c")
         if [ "$c" = 1 ]; then bl="raw, 1 thread"; else bl="raw, 2 threads"; fi
@@ -894,6 +971,8 @@ oauth_chains() {
 for kind in code refresh; do
     [ "$kind" = code ] || oauth_chains
     measure "oauth-$kind" oauth_slice "oauth-$kind" @R@ "$kind" -- raw_slice "oauth-$kind" @R@ 3072 2 sign
+    [ "$kind" != code ] || [ "$QUICK" = 1 ] ||
+        perf_split oauth-code "OAuth code redemption, RSA-3072, c=$OAUTH_CONC" 3072 oauth_slice oauth-code-perf @R@ code
     read -r o b ratio cpu p50 p99 ocpu bcpu _ < <(summary "oauth-$kind")
     if [ "$kind" = code ]; then what="code redemption ($OAUTH_CODES codes a round)"
     else what="refresh ($OAUTH_CONC chains)"; fi
@@ -1203,6 +1282,23 @@ if [ -z "$ONLY" ]; then
     echo "rates by 2x between slices, and httpd's 32 threads take a bigger share of a busy machine than"
     echo "the raw loop's 2, while the CPU ratios move much less."
     echo
+    if [ -n "$SPLIT_ROWS" ]; then
+        echo "### Where httpd's CPU goes (perf)"
+        echo
+        echo "One more slice of each, under \`perf record -e cpu-clock\` on httpd's worker (a sample per"
+        echo "$((PERF_PERIOD_NS / 1000)) us of a thread's CPU; this machine has no hardware counters), then the raw loop"
+        echo "(bench/rsa_speed.c, 2 threads, the same key) under perf: microseconds of CPU per operation by"
+        echo "the object they were spent in. OpenSSL's share holds the signature (and, at the token"
+        echo "endpoint, its MACs and digests: some 100,000 instructions beside the signature's 31 million,"
+        echo "part 7); set beside the raw loop's, it shows whether the signature costs more in httpd than"
+        echo "alone. The rest is the request: the kernel (loopback TCP, epoll, the hand-off between the"
+        echo "listener and the workers, preemption among the workers), libc, httpd and APR, the module."
+        echo
+        echo "| operation | httpd, total | OpenSSL (libcrypto) | kernel | libc | httpd and APR | the module | other | raw signature, total |"
+        echo "|---|---|---|---|---|---|---|---|---|"
+        printf '%s' "$SPLIT_ROWS"
+        echo
+    fi
     cat "$BENCH_DIR/costs.md"
     echo
     echo "## Machine"
