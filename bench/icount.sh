@@ -62,6 +62,8 @@ set -euo pipefail
 SUITE=icount harness_no_tally=1
 # shellcheck source=t/harness/lib.sh
 . "$(dirname "$0")/../t/harness/lib.sh"
+# shellcheck source=bench/conf.sh
+. "$(dirname "$0")/conf.sh"
 BENCH_DIR=$ROOT/bench
 N_REQ=${ICOUNT_N:-40}
 N_MINT=${ICOUNT_MINTS:-64}
@@ -197,13 +199,7 @@ EnableMMAP Off
 MCPCredentialsSigningKey "$WORK/key-3072.pem"
 MCPCredentialsRateCache none
 
-<Location /mcp-credentials>
-$(harness_basic_auth bench)
-    SetHandler mcp-credentials
-    MCPCredentials On
-    MCPCredentialsMintRate off
-    MCPCredentialsRolesFrom static ROLE_USER
-</Location>
+$(bench_credentials)
 # The page's bytes as a static file, same auth.
 <Location /auth>
 $(harness_basic_auth bench)
@@ -242,23 +238,7 @@ Listen 127.0.0.1:$POAUTH
 DocumentRoot "$WORK/htdocs"
 $(sed -n '/^StartServers/,/^<\/Directory>$/p' "$CONF")
 
-MCPCredentialsCache shmcb:$OAUTH/store(4194304)
-MCPCredentialsSigningKey "$WORK/key-3072.pem"
-MCPCredentialsPublicURL $HOAUTH
-MCPOAuth On
-MCPOAuthSecretFile "$OAUTH/secret"
-
-<Location /mcp-credentials>
-$(harness_basic_auth bench)
-    SetHandler mcp-credentials
-    MCPCredentials On
-    MCPCredentialsMintRate off
-    MCPCredentialsRolesFrom static ROLE_USER
-</Location>
-<Location /mcp>
-$(harness_bearer_auth)
-    MCPBearerResource $HOAUTH/mcp
-</Location>
+$(bench_oauth "$HOAUTH" "shmcb:$OAUTH/store(4194304)" "$OAUTH/secret" "$WORK/key-3072.pem")
 CONF
 harness_configtest "$CONF_OAUTH"
 

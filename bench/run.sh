@@ -69,6 +69,8 @@ set -euo pipefail
 SUITE=bench harness_no_tally=1
 # shellcheck source=t/harness/lib.sh
 . "$(dirname "$0")/../t/harness/lib.sh"
+# shellcheck source=bench/conf.sh
+. "$(dirname "$0")/conf.sh"
 BENCH_DIR=$ROOT/bench
 QUICK=${BENCH_QUICK:-0}
 ONLY=${BENCH_ONLY:-}
@@ -285,13 +287,7 @@ $SERVER_CONF
 MCPCredentialsSigningKey "$WORK/key-3072.pem"
 MCPCredentialsRateCache none
 
-<Location /mcp-credentials>
-$(harness_basic_auth bench)
-    SetHandler mcp-credentials
-    MCPCredentials On
-    MCPCredentialsMintRate off
-    MCPCredentialsRolesFrom static ROLE_USER
-</Location>
+$(bench_credentials)
 # Baseline of the page: the page's bytes as a static file, same auth.
 <Location /auth>
 $(harness_basic_auth bench)
@@ -341,23 +337,7 @@ DocumentRoot "$WORK/htdocs"
 
 $SERVER_CONF
 
-MCPCredentialsCache shmcb:$WORK/oauth-store($OAUTH_STORE_BYTES)
-MCPCredentialsSigningKey "$WORK/key-3072.pem"
-MCPCredentialsPublicURL $OAUTH_BASE
-MCPOAuth On
-MCPOAuthSecretFile "$WORK/oauth-secret"
-
-<Location /mcp-credentials>
-$(harness_basic_auth bench)
-    SetHandler mcp-credentials
-    MCPCredentials On
-    MCPCredentialsMintRate off
-    MCPCredentialsRolesFrom static ROLE_USER
-</Location>
-<Location /mcp>
-$(harness_bearer_auth)
-    MCPBearerResource $OAUTH_BASE/mcp
-</Location>
+$(bench_oauth "$OAUTH_BASE" "shmcb:$WORK/oauth-store($OAUTH_STORE_BYTES)" "$WORK/oauth-secret" "$WORK/key-3072.pem")
 CONF
 
 # The shared store (part 6): one configuration, written twice, but for the
@@ -379,23 +359,7 @@ DocumentRoot "$WORK/htdocs"
 
 $SERVER_CONF
 
-MCPCredentialsCache $4
-MCPCredentialsSigningKey "$WORK/key-3072.pem"
-MCPCredentialsPublicURL $base
-MCPOAuth On
-MCPOAuthSecretFile "$WORK/oauth-secret"
-
-<Location /mcp-credentials>
-$(harness_basic_auth bench)
-    SetHandler mcp-credentials
-    MCPCredentials On
-    MCPCredentialsMintRate $STORE_RATE
-    MCPCredentialsRolesFrom static ROLE_USER
-</Location>
-<Location /mcp>
-$(harness_bearer_auth)
-    MCPBearerResource $base/mcp
-</Location>
+$(bench_oauth "$base" "$4" "$WORK/oauth-secret" "$WORK/key-3072.pem" "$STORE_RATE")
 <Location /guarded>
 $(harness_bearer_auth)
 </Location>
@@ -638,13 +602,13 @@ unit_slice() {
         "$(field "$out" cpu_us_per_op)" "$(date +%T)" >>"$WORK/slices"
 }
 
-# perf_split FIGURE TEXT BITS SLICE ARGS...: one more slice of FIGURE (SLICE
-# ARGS as measure runs it, with the figure FIGURE-perf, which the medians
-# leave out) under perf record on the worker, then the raw RSA-BITS
-# signing loop (2 threads) under perf: where each one's CPU per operation goes, by the
-# object it is spent in.  perf's cpu-clock (this virtual machine has no
-# hardware counters), one sample per 250 us of a thread's CPU.  Adds one
-# line to SPLIT_ROWS, TEXT naming the operation.
+# perf_split FIGURE TEXT BITS SLICE ARGS...: one more slice of FIGURE
+# (SLICE ARGS as measure runs it, with the figure FIGURE-perf, which the
+# medians leave out) under perf record on the worker (perf_mark), then the
+# raw RSA-BITS signing loop (2 threads) under perf: where each one's CPU
+# per operation goes, by the object it is spent in.  perf's cpu-clock:
+# this virtual machine has no hardware counters.  Adds one line to
+# SPLIT_ROWS, TEXT naming the operation.
 SPLIT_ROWS=""
 perf_split() {
     local fig=$1 text=$2 bits=$3 data=$WORK/perf.$1 ops out
@@ -667,7 +631,7 @@ perf_split() {
 # by_object DATA OPS ARRAY: assignments ARRAY[GROUP]=US, the microseconds
 # of CPU per operation a perf profile spent in each group of objects.
 by_object() {
-    perf report -i "$1" --stdio --sort dso -n 2>/dev/null | awk -v ops="$2" -v a="$3" -v us="$PERF_PERIOD_NS" '
+    perf report -i "$1" --stdio --sort dso -n 2>/dev/null | awk -v ops="$2" -v a="$3" -v ns="$PERF_PERIOD_NS" '
         /^#/ || NF < 3 || $2 !~ /^[0-9]+$/ { next }
         {
             d = $3
@@ -680,8 +644,8 @@ by_object() {
             t[g] += $2; all += $2
         }
         END {
-            for (g in t) printf "%s[%s]=%.0f\n", a, g, t[g] * us / 1000 / ops
-            printf "%s[total]=%.0f\n", a, all * us / 1000 / ops
+            for (g in t) printf "%s[%s]=%.0f\n", a, g, t[g] * ns / 1000 / ops
+            printf "%s[total]=%.0f\n", a, all * ns / 1000 / ops
         }'
 }
 
