@@ -951,16 +951,17 @@ const char *mcp_set_oauth(cmd_parms *cmd, void *dc, int on)
     return NULL;
 }
 
-/* A secret of its own for what is sealed (client ids, codes, refresh
- * tokens): the file's bytes, trailing white space dropped.  The first
- * given seals; every one opens, so a new one goes first and the old one
- * stays until what it sealed has expired. */
+/* The prepared secrets go with the configuration. */
 static apr_status_t free_hmac(void *hmac)
 {
     mcp_hmac_free(hmac);
     return APR_SUCCESS;
 }
 
+/* A secret of its own for what is sealed (client ids, codes, refresh
+ * tokens): the file's bytes, trailing white space dropped.  The first
+ * given seals; every one opens, so a new one goes first and the old one
+ * stays until what it sealed has expired. */
 const char *mcp_set_oauth_secret(cmd_parms *cmd, void *dc, const char *arg)
 {
     mcp_server_conf *conf = mcp_server_config(cmd->server);
@@ -986,21 +987,21 @@ const char *mcp_set_oauth_secret(cmd_parms *cmd, void *dc, const char *arg)
                             "openssl rand -base64 48",
                             cmd->cmd->name, path, MCP_SEALED_MIN_SECRET);
     }
-    if (!conf->oauth_secrets_set) {
-        conf->oauth_secrets = apr_array_make(cmd->pool, 2, sizeof(mcp_secret));
-        conf->oauth_secrets_set = 1;
-    }
-    secret = apr_array_push(conf->oauth_secrets);
-    secret->bytes = apr_pmemdup(cmd->pool, buf, len);
-    secret->len = len;
+    /* Prepared once for every MAC the server computes with it; its bytes
+     * are kept nowhere else. */
+    hmac = mcp_hmac_new((const unsigned char *)buf, len);
     mcp_file_free(buf, len);
-    /* Prepared once for every MAC the server computes with it. */
-    hmac = mcp_hmac_new(secret->bytes, secret->len);
     if (!hmac)
         return apr_psprintf(cmd->pool, "%s: OpenSSL cannot key an HMAC "
                             "with %s", cmd->cmd->name, path);
     apr_pool_cleanup_register(cmd->pool, hmac, free_hmac,
                               apr_pool_cleanup_null);
+    if (!conf->oauth_secrets_set) {
+        conf->oauth_secrets = apr_array_make(cmd->pool, 2, sizeof(mcp_secret));
+        conf->oauth_secrets_set = 1;
+    }
+    secret = apr_array_push(conf->oauth_secrets);
+    secret->len = len;
     secret->hmac = hmac;
     return NULL;
 }

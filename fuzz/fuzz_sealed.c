@@ -35,7 +35,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    mcp_secret s1 = {k1, 32, h1}, s2 = {k2, 32, h2};
+    mcp_secret s1 = {32, h1}, s2 = {32, h2};
     unsigned char out[MCP_SEALED_MAX_PAYLOAD];
     char sealed[4096];
     size_t n = 0;

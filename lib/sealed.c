@@ -27,8 +27,8 @@ static int mac_of(const char *kind, const unsigned char *payload, size_t n,
     unsigned char msg[MAX_KIND + 1 + MCP_SEALED_MAX_PAYLOAD];
     size_t kl = strlen(kind);
 
-    if (!secret || !secret->bytes || secret->len < MCP_SEALED_MIN_SECRET ||
-        !secret->hmac || n > MCP_SEALED_MAX_PAYLOAD)
+    if (!secret || !secret->hmac || secret->len < MCP_SEALED_MIN_SECRET ||
+        n > MCP_SEALED_MAX_PAYLOAD)
         return -1;
     memcpy(msg, kind, kl);
     msg[kl] = '\0';

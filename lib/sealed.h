@@ -22,11 +22,10 @@
 /* Secrets of at least this many bytes. */
 #define MCP_SEALED_MIN_SECRET 32
 
-/* A secret, and the same prepared for HMAC (mcp_hmac_new() of its bytes,
- * made once where the secret is read).  A secret without it seals and
- * opens nothing. */
+/* A secret, held only in its prepared form: mcp_hmac_new() of its bytes,
+ * made once where the secret is read, and how many bytes it had.  A
+ * secret without its prepared form seals and opens nothing. */
 typedef struct {
-    const unsigned char *bytes;
     size_t len;
     const mcp_hmac *hmac;
 } mcp_secret;
